@@ -1,0 +1,3 @@
+"""govkg: a knowledge graph of Chinese government information-disclosure annual reports."""
+
+__version__ = "0.1.0"

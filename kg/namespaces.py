@@ -1,0 +1,120 @@
+"""Namespaces: the standard ones rdflib lacks, and the project's own closed term list.
+
+``GK`` is a closed :class:`~rdflib.namespace.DefinedNamespace`: a misspelt term raises instead of minting a new IRI.
+Every own term is also declared, with zh and en labels, in ``ontology/govkg.ttl`` (a test checks both agree).
+"""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import DefinedNamespace
+from rdflib.term import URIRef
+
+ELI = Namespace("http://data.europa.eu/eli/ontology#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+SDMX_DIM = Namespace("http://purl.org/linked-data/sdmx/2009/dimension#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+ONTOLOGY_IRI = "https://w3id.org/govkg/ontology#"
+VOCAB_IRI = "https://w3id.org/govkg/vocab/"
+DEFAULT_BASE = "https://w3id.org/govkg/id/"
+
+VOCAB = Namespace(VOCAB_IRI)
+
+
+class GK(DefinedNamespace):
+    """govkg's own terms, where ELI, ORG, PROV-O, Web Annotation, SKOS, schema.org and DCTERMS have none."""
+
+    _NS = Namespace(ONTOLOGY_IRI)
+    _fail = True
+
+    # classes
+    AnnualReport: URIRef  # 政府信息公开工作年度报告
+    SourceDocument: URIRef  # one ingested file or record
+    Citation: URIRef  # one report citing one document (by 文号 or by title)
+    Mention: URIRef  # a span of a source's original text
+    Platform: URIRef  # a disclosure channel run by a government or department
+    Region: URIRef  # a GB/T 2260 administrative division
+    Issuer: URIRef  # an issuing organ known from a 机关代字
+
+    # report identity
+    reportingRegion: URIRef
+    reportingBody: URIRef
+    level: URIRef
+    bodyKind: URIRef
+    yearCovered: URIRef
+    indexNumber: URIRef
+    reportNumber: URIRef
+    source: URIRef
+    usedIndexNumber: URIRef
+
+    # source documents
+    fileName: URIRef
+    encoding: URIRef
+    sha256: URIRef
+    characters: URIRef
+    convertedFromTraditional: URIRef
+
+    # regions
+    adcode: URIRef
+    retired: URIRef
+    successor: URIRef
+    province: URIRef
+
+    # citations and documents
+    cites: URIRef
+    citation: URIRef
+    citedDocument: URIRef
+    citedTitle: URIRef
+    citedNumber: URIRef
+    issuerCode: URIRef
+    issuerLevel: URIRef
+    issuerRegion: URIRef
+    titleOnly: URIRef
+    alias: URIRef
+    documentKind: URIRef
+
+    # platforms, initiatives, agencies
+    platform: URIRef
+    platformType: URIRef
+    operatedBy: URIRef
+    suspiciousUrl: URIRef
+    initiative: URIRef
+    candidate: URIRef
+    agency: URIRef
+
+    # statistics
+    report: URIRef
+    indicator: URIRef
+    value: URIRef
+    approximate: URIRef
+
+    # provenance
+    mention: URIRef
+    fromSource: URIRef
+
+
+def bind_prefixes(graph) -> None:  # type: ignore[no-untyped-def]
+    """Bind the project's prefixes on an rdflib graph or dataset (sorted, so dumps are stable)."""
+    from rdflib.namespace import DCAT, DCTERMS, ORG, PROV, QB, RDF, RDFS, SDO, SKOS, VOID, XSD
+
+    for prefix, ns in sorted(
+        {
+            "dcat": DCAT,
+            "dcterms": DCTERMS,
+            "eli": ELI,
+            "gk": Namespace(ONTOLOGY_IRI),
+            "oa": OA,
+            "org": ORG,
+            "prov": PROV,
+            "qb": QB,
+            "rdf": RDF,
+            "rdfs": RDFS,
+            "schema": SDO,
+            "sdmx-dimension": SDMX_DIM,
+            "skos": SKOS,
+            "void": VOID,
+            "xsd": XSD,
+        }.items()
+    ):
+        graph.bind(prefix, ns, override=True, replace=True)

@@ -1,0 +1,102 @@
+"""The embedded store: a pyoxigraph ``Store`` on disk.
+
+Each report lives in its own named graph; loading a graph replaces it whole, so re-ingesting never duplicates.
+Queries see the union of all graphs as their default graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib.graph import Graph
+from rdflib.term import Node
+
+from kg.errors import StoreError
+
+
+def open_store(path: Path, *, read_only: bool = False, must_exist: bool = False) -> ox.Store:
+    """Open (or create) the on-disk store at ``path``."""
+    path = Path(path)
+    if (read_only or must_exist) and not (path / "CURRENT").exists():
+        raise StoreError(
+            f"{path}: no store here",
+            hint="create one with `kg ingest REPORTS --store DIR`, or point --store at an existing store",
+        )
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path}: is a file, not a store directory", hint="give a directory for --store")
+    try:
+        return ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+    except OSError as exc:
+        hint = "another process holds the store open for writing; stop it or use a copy"
+        if "lock" not in str(exc).lower():
+            hint = "is this directory an Oxigraph store?"
+        raise StoreError(f"{path}: cannot open the store ({exc})", hint=hint) from exc
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"cannot store {term!r}")
+
+
+def from_ox(term: object) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        if dt == "http://www.w3.org/2001/XMLSchema#string":
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(dt))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def _quads(dataset: Dataset) -> Iterator[ox.Quad]:
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        gname = g.identifier if isinstance(g, Graph) else g
+        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(gname))  # type: ignore[arg-type]
+
+
+def replace_graphs(store: ox.Store, dataset: Dataset) -> int:
+    """Replace every named graph of ``dataset`` in ``store`` by its new content (bulk load). Returns quads loaded."""
+    names = {g.identifier for g in dataset.graphs() if isinstance(g.identifier, URIRef)}
+    for name in sorted(names):
+        store.remove_graph(ox.NamedNode(str(name)))
+    quads = list(_quads(dataset))
+    store.bulk_extend(quads)
+    return len(quads)
+
+
+def remove_graphs(store: ox.Store, names: Iterable[str]) -> None:
+    for name in names:
+        store.remove_graph(ox.NamedNode(name))
+
+
+def graph_names(store: ox.Store) -> list[str]:
+    return sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+
+
+def count_quads(store: ox.Store) -> int:
+    return len(store)
+
+
+def export_graph(store: ox.Store, name: str) -> Graph:
+    """One named graph of the store as an rdflib graph (for validation and dumps)."""
+    g = Graph(identifier=URIRef(name))
+    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
+        g.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))  # type: ignore[arg-type]
+    return g
