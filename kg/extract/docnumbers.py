@@ -1,0 +1,88 @@
+"""发文字号 (document numbers): finding them in text and writing them in one canonical form.
+
+Canonical form (GB/T 9704): ``机关代字〔年份〕序号号``: 〔〕 brackets, ASCII digits, no spaces, ending in 号.
+Decree numbers (国务院令第492号) are kept as printed. A garbled number (``〔202130``) is not a number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OPEN = "〔[【(（﹝［"
+CLOSE = "〕]】)）﹞］"
+_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+# the 机关代字 is matched loosely here (any run of Han characters) and trimmed by ``trim_code``
+NUMBER_RE = re.compile(
+    rf"(?P<code>[\u4e00-\u9fff]{{1,16}})\s*[{re.escape(OPEN)}]\s*(?P<year>(?:19|20)\d\d)\s*[{re.escape(CLOSE)}]"
+    rf"\s*第?\s*(?P<seq>\d{{1,5}})\s*(?P<hao>[号號])?(?![\d〔\[])"
+)
+DECREE_RE = re.compile(r"(?P<code>(?:中华人民共和国)?[\u4e00-\u9fff]{1,12}?令)\s*第\s*(?P<seq>\d{1,5})\s*[号號]")
+
+# words that precede a 机关代字 in running text and are not part of it
+_LEADING = re.compile(
+    r"^(?:.*?(?:按照|根据|依据|依照|贯彻落实|贯彻|落实|执行|印发|出台|转发|下发|制定|修订|发布|通过|即|见|参照|对照|"
+    r"结合|(?<!共)和|及|与|以及|或|并|的|了|等|文件|精神|要求|号文|关于|是|为|在|以|由|将|对|经))"
+)
+_CODE_CHARS = re.compile(r"[\u4e00-\u9fff]+$")
+
+
+@dataclass(frozen=True)
+class DocNumber:
+    code: str
+    year: int | None
+    seq: int
+    canonical: str
+    start: int  # offsets in the searched text, code included
+    end: int
+    raw: str
+    decree: bool = False
+
+
+def trim_code(raw: str, max_len: int = 10) -> str:
+    """The 机关代字 inside a run of Han characters that ends at the bracket: ``按照豫政办明电`` → ``豫政办明电``."""
+    code = raw
+    for _ in range(3):
+        m = _LEADING.match(code)
+        if not m or m.end() >= len(code):
+            break
+        code = code[m.end():]
+    if len(code) > max_len:
+        code = code[-max_len:]
+    return code
+
+
+def canonical(code: str, year: int, seq: int) -> str:
+    return f"{code}〔{year}〕{seq}号"
+
+
+def canonical_number(text: str) -> str | None:
+    """Canonical form of a printed number, or None when it is not a well-formed 发文字号."""
+    from kg.text import to_simplified
+
+    s = to_simplified(text.translate(_DIGITS)).strip()
+    found = find_numbers(s)
+    if len(found) == 1 and found[0].start == 0 and found[0].end == len(s):
+        return found[0].canonical
+    return None
+
+
+def find_numbers(text: str) -> list[DocNumber]:
+    """Every 发文字号 and decree number in ``text`` (already normalized: simplified script, ASCII digits)."""
+    out: list[DocNumber] = []
+    for m in NUMBER_RE.finditer(text):
+        code = trim_code(m.group("code"))
+        if not code or not _CODE_CHARS.match(code):
+            continue
+        start = m.start("code") + len(m.group("code")) - len(code)
+        year, seq = int(m.group("year")), int(m.group("seq"))
+        out.append(DocNumber(code, year, seq, canonical(code, year, seq), start, m.end(), text[start : m.end()]))
+    for m in DECREE_RE.finditer(text):
+        code = trim_code(m.group("code"), max_len=16)
+        if not code.endswith("令") or len(code) < 2:
+            continue
+        start = m.start("code") + len(m.group("code")) - len(code)
+        seq = int(m.group("seq"))
+        out.append(DocNumber(code, None, seq, f"{code}第{seq}号", start, m.end(), text[start : m.end()], decree=True))
+    return sorted(out, key=lambda d: d.start)

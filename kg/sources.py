@@ -1,0 +1,192 @@
+"""Reading report files: ``.txt``, ``.html``/``.htm`` and ``.jsonl`` records, directories recursively.
+
+Encodings are detected, not guessed: UTF-8 (with or without BOM) is tried strictly first; otherwise
+charset-normalizer chooses among GB18030 (a superset of GBK and GB2312), Big5 and UTF-16, and the choice must decode
+cleanly. A file that is binary, empty, too large, or in no supported encoding yields an :class:`InputError` with
+its path and reason; reading goes on with the next file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import InputError
+
+SUFFIXES = {".txt", ".html", ".htm", ".jsonl"}
+_CANDIDATE_ENCODINGS = ["gb18030", "big5", "utf_16"]
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    source_id: str  # stable identifier: path relative to the ingested root, plus '#line' for JSONL records
+    file_name: str  # the name whose stem identifies the report (file name, or URL's last segment for records)
+    text: str  # decoded original text (for HTML: the page's main text)
+    encoding: str
+    url: str | None = None
+    fetched: str | None = None
+    media_type: str = "text/plain"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def decode(data: bytes, where: str) -> tuple[str, str]:
+    """Decode report bytes; returns (text, encoding name). Raises InputError with the reason."""
+    if not data.strip():
+        raise InputError(where, "empty file", hint="nothing to ingest; remove the file or re-fetch it")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputError(where, f"broken UTF-16 ({exc.reason} at byte {exc.start})") from exc
+    sample = data[:65536]
+    if b"\x00" in sample or _control_ratio(sample) > 0.05:
+        raise InputError(where, "binary data, not text", hint="convert PDF/Word files to text or HTML first")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=_CANDIDATE_ENCODINGS).best()
+    if best is None:
+        raise InputError(
+            where,
+            "not UTF-8, GB18030/GBK or Big5 text",
+            hint="re-save the file as UTF-8 (e.g. iconv -f ENCODING -t UTF-8)",
+        )
+    enc = best.encoding
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError as exc:
+        raise InputError(where, f"undecodable as {enc} at byte {exc.start}") from exc
+    if _han_ratio(text) < 0.05:
+        raise InputError(where, f"decodes as {enc} but holds almost no Chinese text", hint="is it a report?")
+    return text, enc
+
+
+def _control_ratio(data: bytes) -> float:
+    if not data:
+        return 0.0
+    bad = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13, 27))
+    return bad / len(data)
+
+
+def _han_ratio(text: str) -> float:
+    sample = text[:20000]
+    if not sample:
+        return 0.0
+    return sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff") / len(sample)
+
+
+_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body|<meta|<div)", re.I)
+
+
+def looks_like_html(data: bytes) -> bool:
+    return bool(_HTML_START.match(data[:2048]))
+
+
+def iter_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(file, root) pairs: each given file, and every supported file under each given directory, sorted."""
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in SUFFIXES):
+                yield f, p
+        else:
+            yield p, p.parent
+
+
+def read_sources(paths: Iterable[Path], max_bytes: int) -> Iterator[SourceDocument | InputError]:
+    """Every report in ``paths``; a file that cannot be read yields its InputError instead (never raises)."""
+    for path, root in iter_paths(paths):
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        where = str(path)
+        try:
+            if not path.exists():
+                raise InputError(where, "no such file")
+            if path.suffix.lower() not in SUFFIXES:
+                raise InputError(where, f"unsupported file type {path.suffix or '(none)'}", hint="give .txt, .html or .jsonl")
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise InputError(
+                    where,
+                    f"too large ({size:,} bytes > limit {max_bytes:,})",
+                    hint="split the file, or raise the limit with --max-file-mb",
+                )
+            data = path.read_bytes()
+        except InputError as exc:
+            yield exc
+            continue
+        except OSError as exc:
+            yield InputError(where, f"cannot read ({exc.strerror or exc})")
+            continue
+        if path.suffix.lower() == ".jsonl":
+            yield from _read_jsonl(data, where, rel, max_bytes)
+            continue
+        try:
+            text, enc = decode(data, where)
+            if path.suffix.lower() in {".html", ".htm"} or looks_like_html(data):
+                from kg.html import html_to_text
+
+                body, url = html_to_text(text)
+                yield SourceDocument(rel, path.name, body, enc, url=url, media_type="text/html")
+            else:
+                yield SourceDocument(rel, path.name, text, enc)
+        except InputError as exc:
+            yield exc
+
+
+def _read_jsonl(data: bytes, where: str, rel: str, max_bytes: int) -> Iterator[SourceDocument | InputError]:
+    try:
+        content, _ = decode(data, where)
+    except InputError as exc:
+        yield exc
+        return
+    from kg.html import html_to_text
+
+    for lineno, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        here = f"{where}:{lineno}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield InputError(here, f"not JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(rec, dict):
+            yield InputError(here, "a record must be a JSON object {url, text|html, fetched}")
+            continue
+        url = rec.get("url") if isinstance(rec.get("url"), str) else None
+        fetched = rec.get("fetched") if isinstance(rec.get("fetched"), str) else None
+        text, html = rec.get("text"), rec.get("html")
+        if isinstance(text, str) and text.strip():
+            body, media = text, "text/plain"
+        elif isinstance(html, str) and html.strip():
+            body, page_url = html_to_text(html)
+            url = url or page_url
+            media = "text/html"
+        else:
+            yield InputError(here, "record has no 'text' or 'html'")
+            continue
+        if len(body.encode("utf-8")) > max_bytes:
+            yield InputError(here, "record too large")
+            continue
+        name = _record_name(url, lineno)
+        yield SourceDocument(f"{rel}#{lineno}", name, body, "utf-8", url=url, fetched=fetched, media_type=media)
+
+
+def _record_name(url: str | None, lineno: int) -> str:
+    if url:
+        last = url.rstrip("/").rsplit("/", 1)[-1]
+        if last and "." in last or last:
+            return last
+    return f"record-{lineno}"

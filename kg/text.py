@@ -1,0 +1,117 @@
+"""Normalized text with an offset map back to the original.
+
+Extractors work on ``Text.norm``; every span they find is mapped back to the original text, so the quote stored in
+the graph is exactly ``original[start:end]``. Normalization:
+
+* traditional script → simplified (OpenCC ``t2s``; character for character when a phrase rule would change length),
+* full-width digits and Latin letters → ASCII,
+* injected pinyin annotations (``發(fā)布``), zero-width characters and BOMs removed,
+* runs of table pipes (``|||||``) and of spaces collapsed to one space, CR removed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# a parenthesised pinyin syllable right after a Han character: 發(fā)布, 国(guó)家
+_PINYIN = re.compile(
+    r"(?<=[\u4e00-\u9fff])[(（]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[1-5]?\s*[)）]"
+)
+_PIPES = re.compile(r"[ \t\u3000]*(?:\|[ \t\u3000]*){2,}")
+_SPACES = re.compile(r"[ \t\u3000\xa0]{2,}")
+
+
+@lru_cache(maxsize=1)
+def _converter():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(s: str) -> str:
+    """Simplified script of ``s``, same length (character for character where phrase rules would not be)."""
+    conv = _converter()
+    out = conv.convert(s)
+    if len(out) == len(s):
+        return out
+    return "".join(c2 if len(c2 := conv.convert(ch)) == 1 else ch for ch in s)
+
+
+def _fold_width(ch: str) -> str:
+    o = ord(ch)
+    if 0xFF10 <= o <= 0xFF19 or 0xFF21 <= o <= 0xFF3A or 0xFF41 <= o <= 0xFF5A:
+        return chr(o - 0xFEE0)
+    return ch
+
+
+@dataclass(frozen=True)
+class Text:
+    original: str
+    norm: str
+    offsets: tuple[int, ...]  # offsets[i] = index in original of norm[i]; offsets[len(norm)] = len(original)
+    traditional: bool
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original offsets of the normalized span [start, end)."""
+        if end <= start:
+            o = self.offsets[start]
+            return o, o
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+    def quote(self, start: int, end: int) -> str:
+        s, e = self.span(start, end)
+        return self.original[s:e]
+
+
+def _is_traditional(s: str) -> bool:
+    sample = "".join(ch for ch in s[:4000] if "\u4e00" <= ch <= "\u9fff")
+    if not sample:
+        return False
+    changed = sum(a != b for a, b in zip(sample, _converter().convert(sample)))
+    return changed / len(sample) > 0.02
+
+
+def normalize(original: str) -> Text:
+    """Normalize ``original`` (already decoded), keeping the offset map."""
+    original = unicodedata.normalize("NFC", original) if not original.isascii() else original
+    traditional = _is_traditional(original)
+    base = to_simplified(original) if traditional else original
+    # deletions and collapses, each recorded as (start, end, replacement)
+    edits: list[tuple[int, int, str]] = []
+    for m in _PINYIN.finditer(base):
+        edits.append((m.start(), m.end(), ""))
+    for m in _PIPES.finditer(base):
+        edits.append((m.start(), m.end(), " "))
+    for m in _SPACES.finditer(base):
+        edits.append((m.start(), m.end(), " "))
+    edits.sort()
+    chars: list[str] = []
+    offsets: list[int] = []
+    i = 0
+    ei = 0
+    n = len(base)
+    while i < n:
+        while ei < len(edits) and edits[ei][0] < i:
+            ei += 1
+        if ei < len(edits) and edits[ei][0] == i:
+            s, e, rep = edits[ei]
+            ei += 1
+            if e > i:
+                for ch in rep:
+                    chars.append(ch)
+                    offsets.append(s)
+                i = e
+                continue
+        ch = base[i]
+        if ch in _ZERO_WIDTH or ch == "\r":
+            i += 1
+            continue
+        chars.append(_fold_width(ch))
+        offsets.append(i)
+        i += 1
+    offsets.append(len(original))
+    return Text(original=original, norm="".join(chars), offsets=tuple(offsets), traditional=traditional)
