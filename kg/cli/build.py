@@ -1,0 +1,164 @@
+"""Commands that build and read the graph: ingest, validate, query, export, explain."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg.cli.common import base_option, handle_errors, make_config, quiet_option, store_option
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@store_option
+@base_option
+@quiet_option
+@click.option("--max-file-mb", type=click.IntRange(min=1), default=20, show_default=True, help="Refuse larger files.")
+@click.option("--no-validate", is_flag=True, help="Skip SHACL validation while loading (run `kg validate` later).")
+@handle_errors
+def ingest(
+    paths: tuple[Path, ...], store: Path, base_iri: str | None, quiet: bool, max_file_mb: int, no_validate: bool
+) -> None:
+    """Read reports (.txt, .html, .jsonl; directories recursively) into the store.
+
+    Re-ingesting a report replaces its graph. Files that cannot be read are listed with the reason and skipped.
+
+    \b
+    Example:
+      kg ingest examples/reports --store out/store
+    """
+    from tqdm import tqdm
+
+    from kg.pipeline import ingest as run_ingest
+
+    config = make_config(base_iri).with_(max_file_bytes=max_file_mb * 1024 * 1024)
+    show = not quiet and sys.stderr.isatty()
+    bar = tqdm(desc="reports", unit=" report", disable=not show, file=sys.stderr)
+    summary = run_ingest(list(paths), store, config, progress=lambda _: bar.update(1), validate=not no_validate)
+    bar.close()
+    if quiet:
+        return
+    violations = [v for v in summary.violations if v.severity == "Violation"]
+    click.echo(
+        f"ingested {summary.reports} reports, {summary.quads} quads into {store}; "
+        f"{len(violations)} violations; {len(summary.skipped)} files skipped",
+        err=True,
+    )
+    for s in summary.skipped:
+        click.echo(f"  skipped {s.path}: {s.reason}", err=True)
+    for v in violations[:20]:
+        click.echo(f"  violation {v.focus} {v.path}: {v.message}", err=True)
+    if len(violations) > 20:
+        click.echo(f"  … and {len(violations) - 20} more (see `kg validate`)", err=True)
+
+
+@click.command()
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["table", "turtle"]), default="table", show_default=True)
+@handle_errors
+def validate(store: Path, fmt: str) -> None:
+    """Validate the stored graph against shapes/*.ttl and the cross-entity rules.
+
+    Exit status 0 when the data conforms, 1 when it does not, 2 on bad input.
+
+    \b
+    Example:
+      kg validate --store out/store --format turtle > report.ttl
+    """
+    from kg.store import open_store
+    from kg.validate import validate_store
+
+    config = make_config()
+    result = validate_store(open_store(store, read_only=True), config)
+    if fmt == "turtle":
+        click.echo(result.report_graph().serialize(format="turtle"))
+    else:
+        click.echo("conforms" if result.conforms else "does not conform")
+        for v in sorted(result.violations, key=lambda v: (v.severity, v.focus)):
+            click.echo(f"{v.severity}\t{v.focus}\t{v.path}\t{v.message}")
+    sys.exit(0 if result.conforms else 1)
+
+
+@click.command()
+@click.argument("name_or_file")
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Directory of the store.")
+@click.option("--endpoint", metavar="URL", help="Run against a remote SPARQL 1.1 endpoint instead of --store.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Bind a parameter the query declares.")
+@handle_errors
+def query(name_or_file: str, store: Path | None, endpoint: str | None, fmt: str, params: tuple[str, ...]) -> None:
+    """Run a named query (queries/*.rq) or any .rq file; `kg query --list` style help: see queries/.
+
+    \b
+    Example:
+      kg query most-cited --store out/store
+      kg query citing-regions --store out/store --param number=国办发〔2016〕80号 --format csv
+    """
+    from kg.errors import QueryError
+    from kg.queries import load_query, run_select
+
+    config = make_config()
+    q = load_query(name_or_file, config.queries_dir)
+    bound: dict[str, str] = {}
+    for p in params:
+        key, sep, value = p.partition("=")
+        if not sep:
+            raise QueryError(f"--param {p!r} is not KEY=VALUE", hint="e.g. --param year=2017")
+        bound[key.strip()] = value
+    if endpoint:
+        from kg.remote import run_select_remote
+
+        table = run_select_remote(endpoint, q, bound)
+    elif store:
+        from kg.store import open_store
+
+        table = run_select(open_store(store, read_only=True), q, bound)
+    else:
+        raise QueryError("give --store DIR or --endpoint URL")
+    out = {"csv": table.to_csv, "tsv": lambda: table.to_csv("\t"), "json": table.to_json, "table": table.to_text}[fmt]()
+    click.echo(out, nl=False)
+
+
+@click.command()
+@store_option
+@base_option
+@click.option("--format", "fmt", type=click.Choice(["ttl", "trig", "nq"]), default="ttl", show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@handle_errors
+def export(store: Path, base_iri: str | None, fmt: str, output: Path) -> None:
+    """Write a deterministic dump (same data, byte-identical file).
+
+    Turtle holds the union of all graphs; TriG and N-Quads keep one graph per report.
+
+    \b
+    Example:
+      kg export --store out/store --format trig -o out/govkg.trig
+    """
+    from kg.export import export_store
+    from kg.store import open_store
+
+    config = make_config(base_iri)
+    n = export_store(open_store(store, read_only=True), output, fmt, config.base_iri)
+    click.echo(f"wrote {n} statements to {output}", err=True)
+
+
+@click.command()
+@click.argument("iri")
+@store_option
+@handle_errors
+def explain(iri: str, store: Path) -> None:
+    """Print a fact with the sentence it was read from.
+
+    \b
+    Example:
+      kg explain https://w3id.org/govkg/id/report/321281/government/2016 --store out/store
+    """
+    from kg.explain import explain_fact
+    from kg.store import open_store
+
+    click.echo(explain_fact(open_store(store, read_only=True), iri, make_config()), nl=False)
+
+
+COMMANDS = [ingest, validate, query, export, explain]
