@@ -1,0 +1,138 @@
+"""Disclosure platforms: the closed type list (portal, wechat, weibo, app, gazette, hotline, mailbox,
+press_conference, online_interview, service_platform, reading_room, bulletin_board, mass_media, sms), with names
+of accounts (“连云港发布”微信公众号, @郑州市教育局) and portal URLs (normalized; non-government domains flagged).
+
+Type words are the concepts' hidden labels in ``ontology/vocabularies.ttl``. Words inside 《》 titles do not count
+(a 《政府网站发展指引》 is a document, not a channel), except a gazette's own name (《广东省人民政府公报》).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kg.extract.facts import Identity, Platform
+from kg.vocab import labels
+
+# context that makes a type word not a channel of this report
+_NOT_A_CHANNEL = {
+    "service_platform": re.compile(r"电子政务服务平台|政务服务平台建设总体|电子政务服务"),
+    "portal": re.compile(r"网站(?:建设管理的通知|发展指引|管理办法|抽查|考评|集约化)"),
+    "mass_media": re.compile(r"电视晚会|电视电话会议|电视会议"),
+    "mailbox": re.compile(r"电子信箱"),
+    "bulletin_board": re.compile(r"(?:公开栏|公告栏|公示栏|宣传栏)目"),
+}
+_QUOTED = r"[“\"「『]([^“”\"」『』\n]{2,20})[”\"」』]"
+_ACCOUNT_PATTERNS = [
+    ("wechat", re.compile(_QUOTED + r"(?:微信公众号|微信公众平台|官方微信|政务微信|微信号|公众号|微信)")),
+    ("weibo", re.compile(_QUOTED + r"(?:官方微博|政务微博|新浪微博|微博)")),
+    ("app", re.compile(_QUOTED + r"(?:客户端|APP|App|app|移动端)")),
+    ("wechat", re.compile(r"(?:微信公众号|官方微信|政务微信|公众号)\s*" + _QUOTED)),
+    ("weibo", re.compile(r"(?:官方微博|政务微博)\s*" + _QUOTED)),
+    ("app", re.compile(r"(?:客户端|APP|App)\s*" + _QUOTED)),
+    ("weibo", re.compile(r"@([\u4e00-\u9fffA-Za-z0-9_]{2,20}?)(?=[始终在发等的,，。、;；\s]|$)")),
+]
+_URL = r"((?:https?://)?(?:www\s*\.\s*|[a-z0-9-]+\.)[a-z0-9.\-\s]*?\.(?:gov\.cn|com\.cn|org\.cn|net\.cn|cn|com|net|org|gov)(?:/[\w./%\-?=&#]*)?)"
+_PORTAL_URL = re.compile(
+    r"(?:[“\"]([^“”\"\n]{2,20})[”\"])?([\u4e00-\u9fff·]{0,20}?(?:门户网站|门户网|政府网站|网站|政府网|政务网))[”\"]?\s*"
+    r"(?:[“\"]([^“”\"\n]{2,20})[”\"])?\s*(?:[(（:：]\s*|\s+)" + _URL, re.I
+)
+_BARE_SITE_URL = re.compile(r"网站[:：]?\s*" + _URL, re.I)
+_GAZETTE = re.compile(r"《([^《》]{2,30}?公报)》")
+_NEWSPAPER = re.compile(r"《([^《》]{2,20}?(?:日报|晚报|时报|报))》")
+_COLUMN_AFTER = re.compile(r"^\s*(?:专栏|栏目|板块|频道|子栏目)")
+# “连云港发布”: a region's new-media brand, named in a sentence about WeChat or 两微一端
+_BRAND = re.compile(r"[“\"]([\u4e00-\u9fff]{2,8}发布)[”\"]")
+_NEW_MEDIA = re.compile(r"微信|两微|新媒体|公众号")
+_GOV_DOMAIN = re.compile(r"\.gov\.cn$|\.gov$|^[a-z0-9.-]*\.(?:gov|mil)\.[a-z]{2}$")
+_SPAM = re.compile(r"[A-Za-z]{4,}\d|赌|博彩|娱乐|彩票|官网")
+
+
+def normalize_url(raw: str) -> str:
+    """www.lyg.gov.cn: no scheme, no spaces, lower case, no trailing slash."""
+    u = re.sub(r"\s+", "", raw).lower()
+    u = re.sub(r"^https?://", "", u)
+    return u.rstrip("/.")
+
+
+def is_government_url(url: str) -> bool:
+    host = url.split("/", 1)[0]
+    return bool(_GOV_DOMAIN.search(host))
+
+
+@lru_cache(maxsize=1)
+def _type_words() -> list[tuple[str, str]]:
+    """(word, type), longest words first so 政务服务网 wins over 政务网."""
+    pairs = [(w, t) for t, words in labels("platform", ("hiddenLabel",)).items() for w in words]
+    return sorted(pairs, key=lambda p: (-len(p[0]), p[0], p[1]))
+
+
+def _mask_titles(norm: str) -> str:
+    """Blank out 《…》 titles (same length, so offsets stay)."""
+    return re.sub(r"《[^《》]{1,120}》", lambda m: " " * len(m.group(0)), norm)
+
+
+def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
+    out: list[Platform] = []
+    masked = _mask_titles(norm)
+    # 1. named accounts
+    seen: set[tuple[str, str]] = set()
+    for ptype, rx in _ACCOUNT_PATTERNS:
+        for m in rx.finditer(masked):
+            name = m.group(1).strip()
+            if _COLUMN_AFTER.match(masked[m.end():m.end() + 6]):
+                continue
+            if _SPAM.search(name) or (ptype, name) in seen or not re.search(r"[\u4e00-\u9fff]", name):
+                continue
+            seen.add((ptype, name))
+            out.append(Platform(ptype, name, None, m.span()))
+    for m in _BRAND.finditer(masked):
+        sentence_start = max(masked.rfind("。", 0, m.start()), masked.rfind("\n", 0, m.start()))
+        before = masked[max(0, masked.rfind("。", 0, max(sentence_start, 0)) ): m.end() + 40]
+        if _NEW_MEDIA.search(before) and not any(n == m.group(1) for _, n in seen):
+            seen.add(("wechat", m.group(1)))
+            out.append(Platform("wechat", m.group(1), None, m.span()))
+    # 2. gazettes and newspapers by name
+    for ptype, rx in (("gazette", _GAZETTE), ("mass_media", _NEWSPAPER)):
+        for m in rx.finditer(norm):
+            if (ptype, m.group(1)) not in seen:
+                seen.add((ptype, m.group(1)))
+                out.append(Platform(ptype, m.group(1), None, m.span()))
+    # 3. portals with URLs
+    for m in _PORTAL_URL.finditer(masked):
+        url = normalize_url(m.group(4))
+        if "@" in masked[max(0, m.start(4) - 1) : m.start(4)] or ("portal", url) in seen:
+            continue
+        name = m.group(1) or m.group(3) or _portal_name(m.group(2))
+        seen.add(("portal", url))
+        out.append(Platform("portal", name, url, m.span(), suspicious=not is_government_url(url)))
+    for m in _BARE_SITE_URL.finditer(masked):
+        url = normalize_url(m.group(1))
+        if ("portal", url) not in seen:
+            seen.add(("portal", url))
+            out.append(Platform("portal", None, url, m.span(), suspicious=not is_government_url(url)))
+    # 4. types by their words
+    typed = {p.type for p in out}
+    taken = [False] * len(masked)
+    for word, ptype in _type_words():
+        for m in re.finditer(re.escape(word), masked):
+            s, e = m.span()
+            if any(taken[s:e]):
+                continue
+            ctx = masked[max(0, s - 6) : e + 10]
+            if (rx := _NOT_A_CHANNEL.get(ptype)) and rx.search(ctx):
+                continue
+            for i in range(s, e):
+                taken[i] = True
+            types = ("wechat", "weibo", "app") if word in ("两微一端",) else ("wechat", "weibo") if word == "双微" else (ptype,)
+            for t in types:
+                if t not in typed:
+                    typed.add(t)
+                    out.append(Platform(t, None, None, (s, e)))
+    return out
+
+
+def _portal_name(phrase: str) -> str | None:
+    """The portal's name as printed (贺州市人民政府门户网站), without leading verbs."""
+    name = re.sub(r"^.*?(?:可在|可从|在|从|通过|登录|访问|于|的)", "", phrase)
+    return name if len(name) >= 4 else None

@@ -1,0 +1,101 @@
+"""Yearly figures: the canonical indicators, from the national template tables (flattened) and from prose.
+
+Table rows of the 2008–2018 template (``(一)收到申请数`` then ``337`` on the next line or cell) and of the
+2019/2021 templates (``本年新收政府信息公开申请数量`` … ``总计``) take precedence; prose figures
+(``主动公开政府信息106144条``, ``受理依申请公开53件``) fill the rest. The first figure of a kind is taken: reports
+give the whole area's figure before its parts (全市…, 其中市本级…). Cumulative figures (截至…累计) and single-channel
+counts (通过政府网站公开…) are not the year's total. 余/多/近/约 mark a figure approximate.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.extract.facts import Identity, Statistic
+
+_NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<a1>余|多)?\s*(?P<wan>万)?\s*(?P<a2>余|多)?"
+_APPROX_BEFORE = re.compile(r"(?:近|约|大约|超过)\s*$")
+
+# table labels of the national templates → indicator (value on the same row or the next line)
+_TABLE_ROWS: list[tuple[str, re.Pattern[str]]] = [
+    ("info_disclosed_total", re.compile(r"主动公开政府信息数")),
+    ("requests_received", re.compile(r"(?:^|[\s(（)）一二三四五六七八九十、.])(?:收到申请数|本年新收政府信息公开申请数量)")),
+    ("requests_completed", re.compile(r"申请办结数")),
+    ("reconsiderations", re.compile(r"行政复议数量")),
+    ("lawsuits", re.compile(r"行政诉讼数量")),
+    ("press_conferences", re.compile(r"参加或举办新闻发布会总次数")),
+    ("policy_interpretations", re.compile(r"政策解读稿件发布数")),
+]
+_ROW_VALUE = re.compile(r"^[\s|:：]*(?:\([^)\n]*\)|（[^）\n]*）)?[\s|]*(?:万元\s*)?(\d[\d,]*)\s*(?:\n|\||$)")
+
+_CLAUSE_END = "。;；\n"
+_PROSE: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "info_disclosed_total",
+        re.compile(
+            r"(?:主动公开|发布|公开)(?:各类|各项)?(?:政府|政务)?信息(?:共计|总计|共|合计)?\s*" + _NUM + r"\s*(?:条|件)"
+        ),
+    ),
+    (
+        "requests_received",
+        re.compile(
+            r"(?:收到|受理|接收)[^。;；\n\d]{0,14}?(?:申请|依申请公开)(?:件|事项)?(?:共计|共|总计)?\s*" + _NUM + r"\s*(?:件|项|条|个)"
+        ),
+    ),
+    ("requests_received", re.compile(r"(?:收到|受理)\s*" + _NUM + r"\s*(?:件|项)(?:依申请公开|政府信息公开申请|信息公开申请)")),
+    ("requests_completed", re.compile(r"(?:办结|完成答复|答复办结)(?:申请)?\s*" + _NUM + r"\s*件")),
+    (
+        "reconsiderations",
+        re.compile(r"行政复议(?:申请|案件)?(?:共|共计)?\s*" + _NUM + r"\s*(?:件|起|宗|次)"),
+    ),
+    ("lawsuits", re.compile(r"行政诉讼(?:案件)?(?:共|共计)?\s*" + _NUM + r"\s*(?:件|起|宗|次)")),
+    (
+        "press_conferences",
+        re.compile(r"新闻发布会(?:共|共计)?\s*" + _NUM + r"\s*(?:次|场)(?!次)"),
+    ),
+    (
+        "policy_interpretations",
+        re.compile(r"政策解读(?:稿件|信息|材料|文章)?(?:共|共计)?\s*" + _NUM + r"\s*(?:篇|件|条|期)"),
+    ),
+]
+_CUMULATIVE = re.compile(r"截至|截止|以来|累计[^。]{0,6}(?:至今|以来)")
+_ONE_CHANNEL = re.compile(r"通过[^。,，;；等、]{0,12}(?:网站|微博|微信|公报|新媒体|平台|专栏|栏目)[^。,，;；等、]{0,6}(?:主动)?(?:公开|发布)")
+_NONE = re.compile(
+    r"(?:未发生|没有发生|无|未出现|没有|未收到|未有)[^。]{0,30}?(?:行政复议|行政诉讼)[^。\d]{0,20}"
+)
+
+
+def _value(num: str, wan: str | None) -> float:
+    v = float(num.replace(",", ""))
+    return v * 10000 if wan else v
+
+
+def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
+    found: dict[str, Statistic] = {}
+    for key, rx in _TABLE_ROWS:
+        for m in rx.finditer(norm):
+            after = norm[m.end() : m.end() + 80]
+            vm = _ROW_VALUE.match(after)
+            if vm:
+                s = m.end() + vm.start(1)
+                found.setdefault(key, Statistic(key, float(vm.group(1).replace(",", "")), False, (s, m.end() + vm.end(1))))
+                break
+    for key, rx in _PROSE:
+        if key in found:
+            continue
+        for m in rx.finditer(norm):
+            clause_start = max(norm.rfind(c, 0, m.start()) for c in _CLAUSE_END) + 1
+            clause = norm[clause_start : m.end()]
+            if key == "info_disclosed_total" and (_CUMULATIVE.search(clause) or _ONE_CHANNEL.search(clause)):
+                continue
+            if key in ("reconsiderations", "lawsuits") and "举报" in norm[m.start() : m.start("num")]:
+                continue
+            approx = bool(m.group("a1") or m.group("a2")) or bool(_APPROX_BEFORE.search(norm[max(0, m.start("num") - 3) : m.start("num")]))
+            value = _value(m.group("num"), m.group("wan"))
+            found[key] = Statistic(key, value, approx, (m.start("num"), m.end()))
+            break
+    for m in _NONE.finditer(norm):
+        for key, word in (("reconsiderations", "行政复议"), ("lawsuits", "行政诉讼")):
+            if key not in found and word in m.group(0):
+                found[key] = Statistic(key, 0.0, False, m.span())
+    return [found[k] for k in sorted(found)]
