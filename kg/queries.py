@@ -6,7 +6,8 @@ Each file starts with a comment header::
     # purpose: which documents are cited by the most reports
     # param: level  IRI of a vocab/level concept (optional)
 
-Parameters are bound with SEP-0007 substitutions (never pasted into the query text).
+Parameters are bound with SEP-0007 substitutions (never pasted into the query text); Oxigraph requires a bound
+parameter to appear in the SELECT projection, so parameterized queries project their parameters.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class Table:
 
     def to_text(self, max_width: int = 60) -> str:
         def cut(s: str) -> str:
+            s = s.replace("\r", "").replace("\n", "⏎")
             return s if len(s) <= max_width else s[: max_width - 1] + "…"
 
         cells = [[cut(c) for c in r] for r in self.rows]
@@ -152,6 +154,8 @@ def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None
         result = store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None)
     except SyntaxError as exc:
         raise QueryError(f"{query.path}: does not parse: {exc}") from exc
+    except RuntimeError as exc:  # e.g. a bound parameter the query does not project
+        raise QueryError(f"{query.name}: {exc}", hint="a parameter must appear in the query's SELECT") from exc
     if not isinstance(result, ox.QuerySolutions):
         raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results")
     columns = [v.value for v in result.variables]

@@ -12,17 +12,16 @@ the graph is exactly ``original[start:end]``. Normalization:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 # a parenthesised pinyin syllable right after a Han character: 發(fā)布, 国(guó)家
 _PINYIN = re.compile(
-    r"(?<=[\u4e00-\u9fff])[(（]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[1-5]?\s*[)）]"
+    r"(?<=[\u4e00-\u9fff])(?:[(（]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[1-5]?\s*[)）])+"
 )
 _PIPES = re.compile(r"[ \t\u3000]*(?:\|[ \t\u3000]*){2,}")
-_SPACES = re.compile(r"[ \t\u3000\xa0]{2,}")
+_SPACES = re.compile(r"[ \t\u3000\xa0]+")
 
 
 @lru_cache(maxsize=1)
@@ -75,43 +74,48 @@ def _is_traditional(s: str) -> bool:
     return changed / len(sample) > 0.02
 
 
-def normalize(original: str) -> Text:
-    """Normalize ``original`` (already decoded), keeping the offset map."""
-    original = unicodedata.normalize("NFC", original) if not original.isascii() else original
-    traditional = _is_traditional(original)
-    base = to_simplified(original) if traditional else original
-    # deletions and collapses, each recorded as (start, end, replacement)
-    edits: list[tuple[int, int, str]] = []
-    for m in _PINYIN.finditer(base):
-        edits.append((m.start(), m.end(), ""))
-    for m in _PIPES.finditer(base):
-        edits.append((m.start(), m.end(), " "))
-    for m in _SPACES.finditer(base):
-        edits.append((m.start(), m.end(), " "))
-    edits.sort()
+def _apply(text: str, offsets: list[int], edits: list[tuple[int, int, str]]) -> tuple[str, list[int]]:
+    """Apply non-overlapping edits (longest first at a position); returns the new text and composed offsets."""
+    edits.sort(key=lambda e: (e[0], -e[1]))
     chars: list[str] = []
-    offsets: list[int] = []
-    i = 0
-    ei = 0
-    n = len(base)
-    while i < n:
+    new_offsets: list[int] = []
+    i = ei = 0
+    while i < len(text):
         while ei < len(edits) and edits[ei][0] < i:
             ei += 1
         if ei < len(edits) and edits[ei][0] == i:
             s, e, rep = edits[ei]
             ei += 1
-            if e > i:
-                for ch in rep:
-                    chars.append(ch)
-                    offsets.append(s)
-                i = e
-                continue
-        ch = base[i]
-        if ch in _ZERO_WIDTH or ch == "\r":
-            i += 1
+            chars.extend(rep)
+            new_offsets.extend([offsets[s]] * len(rep))
+            i = e
             continue
-        chars.append(_fold_width(ch))
-        offsets.append(i)
+        chars.append(text[i])
+        new_offsets.append(offsets[i])
         i += 1
-    offsets.append(len(original))
-    return Text(original=original, norm="".join(chars), offsets=tuple(offsets), traditional=traditional)
+    return "".join(chars), new_offsets
+
+
+def _noise_edits(text: str) -> list[tuple[int, int, str]]:
+    edits = [(m.start(), m.end(), "") for m in _PINYIN.finditer(text)]
+    edits += [(m.start(), m.end(), " ") for m in _PIPES.finditer(text)]
+    edits += [(m.start(), m.end(), " ") for m in _SPACES.finditer(text) if m.group(0) != " "]
+    return edits
+
+
+def normalize(original: str) -> Text:
+    """Normalize ``original`` (already decoded), keeping the offset map."""
+    traditional = _is_traditional(original)
+    base = to_simplified(original) if traditional else original
+    # pass 1: one character for one, or dropped (width, zero-width, CR)
+    chars = [_fold_width(ch) for ch in base]
+    kept = [i for i, ch in enumerate(base) if ch not in _ZERO_WIDTH and ch != "\r"]
+    text = "".join(chars[i] for i in kept)
+    offsets = kept
+    # pass 2: noise removal and collapsing, repeated until nothing changes (so normalizing twice changes nothing)
+    for _ in range(5):
+        edits = _noise_edits(text)
+        if not edits:
+            break
+        text, offsets = _apply(text, offsets, edits)
+    return Text(original=original, norm=text, offsets=tuple(offsets) + (len(original),), traditional=traditional)

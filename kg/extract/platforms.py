@@ -30,7 +30,7 @@ _ACCOUNT_PATTERNS = [
     ("wechat", re.compile(r"(?:微信公众号|官方微信|政务微信|公众号)\s*" + _QUOTED)),
     ("weibo", re.compile(r"(?:官方微博|政务微博)\s*" + _QUOTED)),
     ("app", re.compile(r"(?:客户端|APP|App)\s*" + _QUOTED)),
-    ("weibo", re.compile(r"@([\u4e00-\u9fffA-Za-z0-9_]{2,20}?)(?=[始终在发等的,，。、;；\s]|$)")),
+    ("weibo", re.compile(r"@([\u4e00-\u9fffA-Za-z0-9_\-]{2,20}?)(?=始终|一直|在|等|的|微博|排名|[,，。、;；:：)）\s]|$)")),
 ]
 _URL = r"((?:https?://)?(?:www\s*\.\s*|[a-z0-9-]+\.)[a-z0-9.\-\s]*?\.(?:gov\.cn|com\.cn|org\.cn|net\.cn|cn|com|net|org|gov)(?:/[\w./%\-?=&#]*)?)"
 _PORTAL_URL = re.compile(

@@ -1,0 +1,18 @@
+#!/usr/bin/env sh
+# Set up govkg with its test tools and run the whole test suite.
+# As root on Debian, also installs what the tests drive: chromium (headless browser tests) and raptor2-utils (rapper).
+set -eu
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  need=""
+  command -v chromium >/dev/null 2>&1 || need="$need chromium"
+  command -v rapper >/dev/null 2>&1 || need="$need raptor2-utils"
+  if [ -n "$need" ]; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+  fi
+fi
+[ -d .venv ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --upgrade pip
+.venv/bin/pip install --quiet -e '.[test]'
+.venv/bin/ruff check kg tests
+exec .venv/bin/python -m pytest "$@"

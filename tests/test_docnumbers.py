@@ -1,0 +1,61 @@
+"""The 文号 parser: every printed variant gives the canonical form; the canonical form is a fixed point."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kg.extract.docnumbers import canonical_number, find_numbers
+
+CODES = ["国办发", "苏政办发", "川委办", "广府公开办函", "豫政办明电", "通县政规", "国办公开办函"]
+BRACKETS = [("〔", "〕"), ("[", "]"), ("【", "】"), ("(", ")"), ("（", "）"), ("﹝", "﹞"), ("［", "］"), ("[ ", " ]")]
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@given(
+    code=st.sampled_from(CODES),
+    year=st.integers(1990, 2030),
+    seq=st.integers(1, 99999),
+    brackets=st.sampled_from(BRACKETS),
+    wide=st.booleans(),
+    hao=st.sampled_from(["号", "號", ""]),
+    space=st.sampled_from(["", " "]),
+)
+def test_variants_canonicalise(code: str, year: int, seq: int, brackets: tuple[str, str], wide: bool, hao: str, space: str) -> None:
+    digits = f"{year}"
+    printed = f"{code}{space}{brackets[0]}{digits}{brackets[1]}{space}{seq}{hao}"
+    if wide:
+        printed = printed.translate(FULLWIDTH)
+    assert canonical_number(printed) == f"{code}〔{year}〕{seq}号"
+
+
+@given(code=st.sampled_from(CODES), year=st.integers(1990, 2030), seq=st.integers(1, 99999))
+def test_canonical_is_fixed_point(code: str, year: int, seq: int) -> None:
+    c = f"{code}〔{year}〕{seq}号"
+    assert canonical_number(c) == c
+
+
+def test_traditional_number_is_simplified() -> None:
+    assert canonical_number("無政公開〔2019〕1號") == "无政公开〔2019〕1号"
+    assert canonical_number("國辦發〔２０１４〕１２號") == "国办发〔2014〕12号"
+
+
+@pytest.mark.parametrize("garbled", ["国办发〔202130", "国办发〔2021〕", "国办发2021 30号", "DB45/T1801"])
+def test_garbled_numbers_are_not_invented(garbled: str) -> None:
+    assert find_numbers(garbled) == []
+
+
+def test_running_text_keeps_only_the_issuer_code() -> None:
+    found = find_numbers("按照豫政办明电〔2017〕69号和市长批示,根据国办发〔2016〕80号文件精神")
+    assert [n.canonical for n in found] == ["豫政办明电〔2017〕69号", "国办发〔2016〕80号"]
+
+
+def test_decree_kept_as_printed() -> None:
+    assert [n.canonical for n in find_numbers("根据中华人民共和国国务院令第492号")] == ["中华人民共和国国务院令第492号"]
+
+
+@given(st.text(max_size=300))
+def test_parser_never_raises(text: str) -> None:
+    for n in find_numbers(text):
+        assert text[n.start : n.end] == n.raw

@@ -1,0 +1,35 @@
+"""Normalization keeps an offset map: every span of the normalized text maps back to the original."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kg.text import normalize
+
+TOKENS = list("國辦發政府信息公開报告年度〔〕（）()|  \n\r\u200b０１２３ＡＢab發1234") + ["(fā)", "（guó）", "|||||", "　", "\xa0"]
+NOISY = st.lists(st.sampled_from(TOKENS), max_size=120).map("".join)
+
+
+@given(NOISY)
+def test_offsets_point_into_original(raw: str) -> None:
+    t = normalize(raw)
+    assert len(t.offsets) == len(t.norm) + 1
+    assert list(t.offsets) == sorted(t.offsets)
+    for i in range(len(t.norm)):
+        s, e = t.span(i, i + 1)
+        assert 0 <= s < e <= len(t.original)
+
+
+@given(NOISY)
+def test_normalization_is_idempotent(raw: str) -> None:
+    once = normalize(raw).norm
+    assert normalize(once).norm == once
+
+
+def test_traditional_pinyin_and_pipes() -> None:
+    t = normalize("國辦發〔２０１４〕12號 發(fā)布||||| 通知")
+    assert t.traditional
+    assert t.norm == "国办发〔2014〕12号 发布 通知"
+    i = t.norm.index("发布")
+    assert t.quote(i, i + 2) == "發(fā)布"
