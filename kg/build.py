@@ -250,7 +250,7 @@ def _statistics(b: _Builder, report: URIRef, facts: Facts, ident) -> None:  # ty
         if ident.year:
             g.add((node, SDMX_DIM.refPeriod, Literal(str(ident.year), datatype=XSD.gYear)))
         g.add((node, GK.indicator, concept("indicator", s.key)))
-        value = int(s.value) if float(s.value).is_integer() else s.value
+        value = str(int(s.value)) if float(s.value).is_integer() else str(s.value)
         g.add((node, GK.value, Literal(value, datatype=XSD.decimal)))
         g.add((node, GK.approximate, Literal(s.approximate)))
         g.add((node, GK.mention, b.mention(s.span)))

@@ -1,0 +1,165 @@
+"""Extractors on small reports written for the tests (the rules, not any one document)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.extract.report import extract_facts
+from kg.gazetteer.issuers import resolve_issuer
+from kg.gazetteer.regions import gazetteer
+from kg.text import normalize
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def facts_of(text: str):  # type: ignore[no-untyped-def]
+    return extract_facts(normalize(text).norm)
+
+
+@pytest.fixture(scope="module")
+def county():  # type: ignore[no-untyped-def]
+    return facts_of((FIXTURES / "county_report.txt").read_text(encoding="utf-8"))
+
+
+def test_identity(county) -> None:  # type: ignore[no-untyped-def]
+    i = county.identity
+    assert (i.region_code, i.level, i.body, i.year) == ("320282", "county", "government", 2018)
+    assert i.published == "2019-03-15" and i.index_number == "011234567/2019-00012"
+
+
+def test_citations_with_titles_and_issuers(county) -> None:  # type: ignore[no-untyped-def]
+    got = {c.number: (c.issuer.level, c.issuer.adcode, c.title) for c in county.citations if c.number}
+    assert got == {
+        "锡政办发〔2018〕12号": ("city", "320200", "无锡市人民政府办公室关于做好2018年政务公开工作的通知"),
+        "国办发〔2018〕23号": ("national", "100000", "国务院办公厅关于印发2018年政务公开工作要点的通知"),
+        "苏政办发〔2018〕40号": ("province", "320000", "江苏省人民政府办公厅关于印发2018年全省政务公开工作要点的通知"),
+    }
+    title_only = [c for c in county.citations if c.number is None]
+    assert [(c.title, c.alias) for c in title_only] == [("中华人民共和国政府信息公开条例", "条例")]
+
+
+def test_platforms(county) -> None:  # type: ignore[no-untyped-def]
+    types = {p.type for p in county.platforms}
+    assert types >= {"portal", "wechat", "weibo", "gazette", "press_conference", "hotline", "mailbox",
+                     "service_platform", "reading_room", "bulletin_board"}
+    named = {(p.type, p.name) for p in county.platforms if p.name}
+    assert ("wechat", "宜兴发布") in named and ("weibo", "宜兴发布") in named
+    (portal,) = [p for p in county.platforms if p.url]
+    assert portal.url == "www.yixing.gov.cn" and not portal.suspicious
+
+
+def test_statistics(county) -> None:  # type: ignore[no-untyped-def]
+    got = {s.key: s.value for s in county.statistics}
+    assert got == {
+        "info_disclosed_total": 12345, "requests_received": 86, "requests_completed": 84, "reconsiderations": 3,
+        "lawsuits": 2, "press_conferences": 15, "policy_interpretations": 120,
+    }
+
+
+def test_initiatives_and_agencies(county) -> None:  # type: ignore[no-untyped-def]
+    assert {i.notation for i in county.initiatives} >= {"fangguanfu", "bujianmian", "wugongkai"}
+    assert {(a.name, a.full_name) for a in county.agencies} == {
+        ("市发改委", "宜兴市发展和改革委员会"), ("市人社局", "宜兴市人力资源和社会保障局")}
+
+
+def test_same_prefix_resolved_by_reporting_region() -> None:
+    assert resolve_issuer("泰政办发", "321281").adcode == "321200"  # a report from 兴化 (泰州)
+    assert resolve_issuer("泰政办发", "370982").adcode == "370900"  # a report from 新泰 (泰安)
+    assert resolve_issuer("宁政发", "320102").adcode == "320100"  # 南京 in Jiangsu
+    assert resolve_issuer("宁政发", "640100").adcode == "640000"  # 宁夏 in Ningxia
+    assert resolve_issuer("苏办发", "320700").organ == "中共江苏省委办公厅"
+    assert resolve_issuer("琼府办", "460100").adcode == "460000"
+    assert resolve_issuer("内政发", "150100").adcode == "150000"
+
+
+def test_unknown_code_is_unknown_not_guessed() -> None:
+    assert resolve_issuer("稀字", "320282").level == "unknown"
+
+
+def test_historical_region_resolves_to_successor() -> None:
+    facts = facts_of("玉环县人民政府2012年政府信息公开工作年度报告\n全年主动公开政府信息100条。")
+    assert facts.identity.region_code == "331083" and gazetteer().successor("331021") == "331083"
+
+
+def test_central_department_is_national() -> None:
+    facts = facts_of((FIXTURES / "central_big5.txt").read_bytes().decode("big5"))
+    i = facts.identity
+    assert (i.region_code, i.level, i.body, i.year) == ("100000", "national", "department", 2015)
+    assert [c.number for c in facts.citations if c.number] == ["国办发〔2015〕22号"]
+
+
+def test_department_report_carries_its_government_region() -> None:
+    i = facts_of("郑州市教育局2020年政府信息公开工作年度报告\n一、总体情况").identity
+    assert (i.region_code, i.level, i.body, i.body_name) == ("410100", "city", "department", "郑州市教育局")
+
+
+def test_township_report() -> None:
+    i = facts_of("兴化市戴窑镇人民政府2019年政府信息公开工作年度报告").identity
+    assert (i.region_code, i.level, i.body) == ("321281", "township", "government")
+
+
+def test_own_number_is_not_a_citation() -> None:
+    text = "苏州市吴江区卫生局\n吴卫〔2015〕3号\n吴江区卫生局2014年政府信息公开工作年度报告\n依据吴政办〔2014〕8号。"
+    facts = facts_of(text)
+    assert facts.identity.report_number == "吴卫〔2015〕3号"
+    assert [c.number for c in facts.citations if c.number] == ["吴政办〔2014〕8号"]
+
+
+def test_defaced_names_are_not_agencies_or_accounts() -> None:
+    text = ("连云港市2017年政府信息公开工作年度报告\n请与allsport365bet办公室联系。"
+            "“allsport365bet”微信公众号发布信息。市发改委公开信息。")
+    facts = facts_of(text)
+    assert all("allsport" not in (p.name or "") for p in facts.platforms)
+    assert [a.full_name for a in facts.agencies] == ["连云港市发展和改革委员会"]
+    assert facts.identity.body == "government"
+
+
+def test_mirror_rewritten_url_is_flagged() -> None:
+    facts = facts_of("四川省2016年政府信息公开工作年度报告\n本报告电子版可从四川省人民政府网站(m.pouringspot.com)下载。")
+    (portal,) = [p for p in facts.platforms if p.url]
+    assert portal.url == "m.pouringspot.com" and portal.suspicious
+
+
+def test_two_weibo_one_app_is_three_types() -> None:
+    facts = facts_of("某县2018年政府信息公开工作年度报告\n统筹做好“两微一端”运行维护。")
+    assert {p.type for p in facts.platforms} == {"wechat", "weibo", "app"}
+
+
+def test_approximate_cumulative_and_single_channel_figures() -> None:
+    text = ("银川市2022年政府信息公开工作年度报告\n通过政府网站主动公开信息4109条。主动公开政府信息20余万条。"
+            "截至2022年底,累计主动公开政府信息64627条。")
+    (s,) = [s for s in facts_of(text).statistics if s.key == "info_disclosed_total"]
+    assert (s.value, s.approximate) == (200000, True)
+
+
+def test_none_happened_is_zero() -> None:
+    got = {s.key: s.value for s in facts_of("张家港市2022年政府信息公开工作年度报告\n未发生政府信息公开的行政复议、行政诉讼案件。").statistics}
+    assert got == {"reconsiderations": 0, "lawsuits": 0}
+
+
+def test_template_table_wins_over_prose() -> None:
+    text = "某市2017年政府信息公开工作年度报告\n全年组织新闻发布会80余场次。\n1.参加或举办新闻发布会总次数\n117\n"
+    got = {s.key: s.value for s in facts_of(text).statistics}
+    assert got["press_conferences"] == 117
+
+
+def test_new_campaign_names_are_candidates() -> None:
+    facts = facts_of("某市2017年政府信息公开工作年度报告\n推进“3550”改革,完善“两明确、一落实、一确保”工作机制。")
+    assert {(i.notation, i.label) for i in facts.initiatives} >= {(None, "3550改革"), (None, "两明确、一落实、一确保")}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("国办发〔2016〕19号《》“”省市县人民政府2018年信息公开工作年度报告微信公众号收到申请件@()（）|\n 0123456789")), max_size=300))
+def test_extractors_never_raise_and_spans_are_in_range(text: str) -> None:
+    t = normalize(text)
+    facts = extract_facts(t.norm)
+    spans = [c.span for c in facts.citations] + [p.span for p in facts.platforms] + [s.span for s in facts.statistics]
+    spans += [i.span for i in facts.initiatives] + [a.span for a in facts.agencies] + list(facts.identity.spans.values())
+    for s, e in spans:
+        assert 0 <= s <= e <= len(t.norm)
+        os_, oe = t.span(s, e)
+        assert t.original[os_:oe] == t.quote(s, e)
