@@ -65,6 +65,15 @@ class _Builder:
         return node
 
 
+def _decimal(value: float, places: int | None = None) -> str:
+    """Canonical xsd:decimal lexical form (53.0, 32.060875), so the same value is always the same literal."""
+    from decimal import Decimal
+
+    d = Decimal(str(round(value, places) if places is not None else value)).normalize()
+    text = format(d, "f")
+    return text if "." in text else text + ".0"
+
+
 def region_description(minter: Minter, code: str, graph: Graph) -> URIRef:
     """Describe a region and its ancestors in ``graph`` (the shared regions graph)."""
     gz = gazetteer()
@@ -83,8 +92,8 @@ def region_description(minter: Minter, code: str, graph: Graph) -> URIRef:
             graph.add((node, GK.successor, minter.region(succ)))
             region_description(minter, succ, graph)
     if r.lon is not None and r.lat is not None:
-        graph.add((node, SDO.longitude, Literal(round(r.lon, 6))))
-        graph.add((node, SDO.latitude, Literal(round(r.lat, 6))))
+        graph.add((node, SDO.longitude, Literal(_decimal(r.lon, 6), datatype=XSD.decimal)))
+        graph.add((node, SDO.latitude, Literal(_decimal(r.lat, 6), datatype=XSD.decimal)))
     parent = gz.parent(code)
     if parent and parent != STATE:
         graph.add((node, SDO.containedInPlace, minter.region(parent)))
@@ -250,8 +259,7 @@ def _statistics(b: _Builder, report: URIRef, facts: Facts, ident) -> None:  # ty
         if ident.year:
             g.add((node, SDMX_DIM.refPeriod, Literal(str(ident.year), datatype=XSD.gYear)))
         g.add((node, GK.indicator, concept("indicator", s.key)))
-        value = str(int(s.value)) if float(s.value).is_integer() else str(s.value)
-        g.add((node, GK.value, Literal(value, datatype=XSD.decimal)))
+        g.add((node, GK.value, Literal(_decimal(s.value), datatype=XSD.decimal)))
         g.add((node, GK.approximate, Literal(s.approximate)))
         g.add((node, GK.mention, b.mention(s.span)))
 
