@@ -25,7 +25,7 @@ class Config:
     shapes_dir: Path = field(default_factory=lambda: _data_dir("shapes"))
     queries_dir: Path = field(default_factory=lambda: _data_dir("queries"))
 
-    def with_(self, **changes: object) -> "Config":
+    def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:

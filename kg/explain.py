@@ -11,7 +11,7 @@ _FACT = """
 PREFIX gk: <https://w3id.org/govkg/ontology#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
 SELECT ?fact ?p ?o ?start ?end ?exact ?prefix ?suffix ?file WHERE {
-  { ?fact ?p ?o } 
+  { ?fact ?p ?o }
   OPTIONAL {
     ?fact gk:mention ?m .
     ?m gk:fromSource ?src ; oa:hasSelector ?pos , ?q .
@@ -25,13 +25,28 @@ ORDER BY ?p ?o ?start
 
 
 def explain_fact(store: ox.Store, iri: str, config: Config) -> str:
-    rows = list(store.query(_FACT, use_default_graph_as_union=True, substitutions={ox.Variable("fact"): ox.NamedNode(iri)}))
+    rows = list(
+        store.query(_FACT, use_default_graph_as_union=True, substitutions={ox.Variable("fact"): ox.NamedNode(iri)})
+    )
     if not rows:
         raise QueryError(f"nothing is known about <{iri}>", hint="copy an IRI from `kg query` output")
     lines = [f"<{iri}>"]
     props = sorted({(r["p"].value, getattr(r["o"], "value", str(r["o"]))) for r in rows})
     lines += [f"  {p.rsplit('#', 1)[-1].rsplit('/', 1)[-1]}: {o}" for p, o in props]
-    quotes = sorted({(r["file"].value, int(r["start"].value), int(r["end"].value), r["prefix"].value, r["exact"].value, r["suffix"].value) for r in rows if r["exact"] is not None})
+    quotes = sorted(
+        {
+            (
+                r["file"].value,
+                int(r["start"].value),
+                int(r["end"].value),
+                r["prefix"].value,
+                r["exact"].value,
+                r["suffix"].value,
+            )
+            for r in rows
+            if r["exact"] is not None
+        }
+    )
     for file, start, end, prefix, exact, suffix in quotes:
         lines.append(f"  read from {file} [{start}:{end}]: …{prefix}【{exact}】{suffix}…")
     return "\n".join(lines) + "\n"

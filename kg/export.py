@@ -58,7 +58,9 @@ def export_store(store: ox.Store, out: Path, fmt: str, base_iri: str) -> int:
         raise KgError(f"unknown export format {fmt!r}", hint=f"choose one of {', '.join(FORMATS)}")
     rdf_format = FORMATS[fmt]
     if rdf_format.supports_datasets:
-        items: list = sorted(store, key=lambda q: (_key(q.graph_name), _key(q.subject), _key(q.predicate), _key(q.object)))
+        items: list = sorted(
+            store, key=lambda q: (_key(q.graph_name), _key(q.subject), _key(q.predicate), _key(q.object))
+        )
     else:
         triples = {ox.Triple(q.subject, q.predicate, q.object) for q in store}
         items = sorted(triples, key=lambda t: (_key(t.subject), _key(t.predicate), _key(t.object)))

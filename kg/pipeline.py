@@ -105,8 +105,9 @@ def ingest(
 
 
 def _shared_quads(graph: Graph):  # type: ignore[no-untyped-def]
-    from kg.store import to_ox
     import pyoxigraph as ox
+
+    from kg.store import to_ox
 
     gname = ox.NamedNode(str(graph.identifier))
     for s, p, o in graph:

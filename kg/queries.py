@@ -120,7 +120,7 @@ class Table:
         return buf.getvalue()
 
     def to_json(self) -> str:
-        return json.dumps([dict(zip(self.columns, r)) for r in self.rows], ensure_ascii=False, indent=1)
+        return json.dumps([dict(zip(self.columns, r, strict=True)) for r in self.rows], ensure_ascii=False, indent=1)
 
     def to_text(self, max_width: int = 60) -> str:
         def cut(s: str) -> str:
@@ -128,10 +128,12 @@ class Table:
             return s if len(s) <= max_width else s[: max_width - 1] + "…"
 
         cells = [[cut(c) for c in r] for r in self.rows]
-        widths = [max([_width(c) for c in col] + [_width(h)]) for h, col in zip(self.columns, zip(*cells))] if cells else [
-            _width(h) for h in self.columns
-        ]
-        line = lambda r: "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths))  # noqa: E731
+        widths = (
+            [max([_width(c) for c in col] + [_width(h)]) for h, col in zip(self.columns, zip(*cells, strict=True), strict=True)]
+            if cells
+            else [_width(h) for h in self.columns]
+        )
+        line = lambda r: "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True))  # noqa: E731
         out = [line(self.columns), "  ".join("-" * w for w in widths)] + [line(r) for r in cells]
         return "\n".join(out) + f"\n({len(self.rows)} rows)\n"
 

@@ -114,7 +114,9 @@ def read_sources(paths: Iterable[Path], max_bytes: int) -> Iterator[SourceDocume
             if not path.exists():
                 raise InputError(where, "no such file")
             if path.suffix.lower() not in SUFFIXES:
-                raise InputError(where, f"unsupported file type {path.suffix or '(none)'}", hint="give .txt, .html or .jsonl")
+                raise InputError(
+                    where, f"unsupported file type {path.suffix or '(none)'}", hint="give .txt, .html or .jsonl"
+                )
             size = path.stat().st_size
             if size > max_bytes:
                 raise InputError(

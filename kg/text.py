@@ -17,9 +17,7 @@ from functools import lru_cache
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 # a parenthesised pinyin syllable right after a Han character: 發(fā)布, 国(guó)家
-_PINYIN = re.compile(
-    r"(?<=[\u4e00-\u9fff])(?:[(（]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[1-5]?\s*[)）])+"
-)
+_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])(?:[(（]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}[1-5]?\s*[)）])+")
 _PIPES = re.compile(r"[ \t\u3000]*(?:\|[ \t\u3000]*){2,}")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 
@@ -70,7 +68,7 @@ def _is_traditional(s: str) -> bool:
     sample = "".join(ch for ch in s[:4000] if "\u4e00" <= ch <= "\u9fff")
     if not sample:
         return False
-    changed = sum(a != b for a, b in zip(sample, _converter().convert(sample)))
+    changed = sum(a != b for a, b in zip(sample, _converter().convert(sample), strict=False))
     return changed / len(sample) > 0.02
 
 

@@ -114,7 +114,7 @@ def run_rules(store: ox.Store, config: Config) -> list[Violation]:
     for q in list_queries(rules_dir):
         table = run_select(store, q)
         for row in table.rows:
-            rec = dict(zip(table.columns, row))
+            rec = dict(zip(table.columns, row, strict=True))
             out.append(
                 Violation(
                     focus=rec.get("focus", ""),

@@ -31,14 +31,31 @@ def test_query_formats(runner: CliRunner, example_store: Path) -> None:
     res = runner.invoke(cli, ["query", "eval/reports", "--store", str(example_store), "--format", "json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
-    assert {"source": "seed-003.txt", "adcode": "331083", "level": "county", "year": "2020", "body": "government"} in rows
+    assert {
+        "source": "seed-003.txt",
+        "adcode": "331083",
+        "level": "county",
+        "year": "2020",
+        "body": "government",
+    } in rows
     csv_out = runner.invoke(cli, ["query", "most-cited", "--store", str(example_store), "--format", "csv"]).stdout
     assert csv_out.splitlines()[0] == "number,title,issuer,issuer_level,reports,regions"
 
 
 def test_query_with_param(runner: CliRunner, example_store: Path) -> None:
-    res = runner.invoke(cli, ["query", "directive-diffusion", "--store", str(example_store), "--format", "csv",
-                              "--param", "number=国办发〔2016〕80号"])
+    res = runner.invoke(
+        cli,
+        [
+            "query",
+            "directive-diffusion",
+            "--store",
+            str(example_store),
+            "--format",
+            "csv",
+            "--param",
+            "number=国办发〔2016〕80号",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines()[1:] == ["国办发〔2016〕80号,city,2017,320700,连云港市,1"]
 
@@ -66,8 +83,14 @@ def test_validate_exit_codes(runner: CliRunner, example_store: Path, store_copy:
     store = ox.Store(str(store_copy))
     g = ox.NamedNode("https://w3id.org/govkg/id/graph/broken")
     r = ox.NamedNode("https://w3id.org/govkg/id/report/broken")
-    store.add(ox.Quad(r, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                      ox.NamedNode("https://w3id.org/govkg/ontology#AnnualReport"), g))
+    store.add(
+        ox.Quad(
+            r,
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("https://w3id.org/govkg/ontology#AnnualReport"),
+            g,
+        )
+    )
     del store
     res = runner.invoke(cli, ["validate", "--store", str(store_copy), "--format", "turtle"])
     assert res.exit_code == 1
@@ -85,7 +108,7 @@ def test_export_and_explain(runner: CliRunner, example_store: Path, tmp_path: Pa
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner: CliRunner) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         res = runner.invoke(cli, [name, "--help"])
         assert res.exit_code == 0, name
         assert "Example:" in res.stdout, name

@@ -22,7 +22,9 @@ FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
     hao=st.sampled_from(["号", "號", ""]),
     space=st.sampled_from(["", " "]),
 )
-def test_variants_canonicalise(code: str, year: int, seq: int, brackets: tuple[str, str], wide: bool, hao: str, space: str) -> None:
+def test_variants_canonicalise(
+    code: str, year: int, seq: int, brackets: tuple[str, str], wide: bool, hao: str, space: str
+) -> None:
     digits = f"{year}"
     printed = f"{code}{space}{brackets[0]}{digits}{brackets[1]}{space}{seq}{hao}"
     if wide:

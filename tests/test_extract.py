@@ -44,8 +44,18 @@ def test_citations_with_titles_and_issuers(county) -> None:  # type: ignore[no-u
 
 def test_platforms(county) -> None:  # type: ignore[no-untyped-def]
     types = {p.type for p in county.platforms}
-    assert types >= {"portal", "wechat", "weibo", "gazette", "press_conference", "hotline", "mailbox",
-                     "service_platform", "reading_room", "bulletin_board"}
+    assert types >= {
+        "portal",
+        "wechat",
+        "weibo",
+        "gazette",
+        "press_conference",
+        "hotline",
+        "mailbox",
+        "service_platform",
+        "reading_room",
+        "bulletin_board",
+    }
     named = {(p.type, p.name) for p in county.platforms if p.name}
     assert ("wechat", "宜兴发布") in named and ("weibo", "宜兴发布") in named
     (portal,) = [p for p in county.platforms if p.url]
@@ -55,15 +65,22 @@ def test_platforms(county) -> None:  # type: ignore[no-untyped-def]
 def test_statistics(county) -> None:  # type: ignore[no-untyped-def]
     got = {s.key: s.value for s in county.statistics}
     assert got == {
-        "info_disclosed_total": 12345, "requests_received": 86, "requests_completed": 84, "reconsiderations": 3,
-        "lawsuits": 2, "press_conferences": 15, "policy_interpretations": 120,
+        "info_disclosed_total": 12345,
+        "requests_received": 86,
+        "requests_completed": 84,
+        "reconsiderations": 3,
+        "lawsuits": 2,
+        "press_conferences": 15,
+        "policy_interpretations": 120,
     }
 
 
 def test_initiatives_and_agencies(county) -> None:  # type: ignore[no-untyped-def]
     assert {i.notation for i in county.initiatives} >= {"fangguanfu", "bujianmian", "wugongkai"}
     assert {(a.name, a.full_name) for a in county.agencies} == {
-        ("市发改委", "宜兴市发展和改革委员会"), ("市人社局", "宜兴市人力资源和社会保障局")}
+        ("市发改委", "宜兴市发展和改革委员会"),
+        ("市人社局", "宜兴市人力资源和社会保障局"),
+    }
 
 
 def test_same_prefix_resolved_by_reporting_region() -> None:
@@ -110,8 +127,10 @@ def test_own_number_is_not_a_citation() -> None:
 
 
 def test_defaced_names_are_not_agencies_or_accounts() -> None:
-    text = ("连云港市2017年政府信息公开工作年度报告\n请与allsport365bet办公室联系。"
-            "“allsport365bet”微信公众号发布信息。市发改委公开信息。")
+    text = (
+        "连云港市2017年政府信息公开工作年度报告\n请与allsport365bet办公室联系。"
+        "“allsport365bet”微信公众号发布信息。市发改委公开信息。"
+    )
     facts = facts_of(text)
     assert all("allsport" not in (p.name or "") for p in facts.platforms)
     assert [a.full_name for a in facts.agencies] == ["连云港市发展和改革委员会"]
@@ -119,7 +138,9 @@ def test_defaced_names_are_not_agencies_or_accounts() -> None:
 
 
 def test_mirror_rewritten_url_is_flagged() -> None:
-    facts = facts_of("四川省2016年政府信息公开工作年度报告\n本报告电子版可从四川省人民政府网站(m.pouringspot.com)下载。")
+    facts = facts_of(
+        "四川省2016年政府信息公开工作年度报告\n本报告电子版可从四川省人民政府网站(m.pouringspot.com)下载。"
+    )
     (portal,) = [p for p in facts.platforms if p.url]
     assert portal.url == "m.pouringspot.com" and portal.suspicious
 
@@ -130,14 +151,21 @@ def test_two_weibo_one_app_is_three_types() -> None:
 
 
 def test_approximate_cumulative_and_single_channel_figures() -> None:
-    text = ("银川市2022年政府信息公开工作年度报告\n通过政府网站主动公开信息4109条。主动公开政府信息20余万条。"
-            "截至2022年底,累计主动公开政府信息64627条。")
+    text = (
+        "银川市2022年政府信息公开工作年度报告\n通过政府网站主动公开信息4109条。主动公开政府信息20余万条。"
+        "截至2022年底,累计主动公开政府信息64627条。"
+    )
     (s,) = [s for s in facts_of(text).statistics if s.key == "info_disclosed_total"]
     assert (s.value, s.approximate) == (200000, True)
 
 
 def test_none_happened_is_zero() -> None:
-    got = {s.key: s.value for s in facts_of("张家港市2022年政府信息公开工作年度报告\n未发生政府信息公开的行政复议、行政诉讼案件。").statistics}
+    got = {
+        s.key: s.value
+        for s in facts_of(
+            "张家港市2022年政府信息公开工作年度报告\n未发生政府信息公开的行政复议、行政诉讼案件。"
+        ).statistics
+    }
     assert got == {"reconsiderations": 0, "lawsuits": 0}
 
 
@@ -153,12 +181,23 @@ def test_new_campaign_names_are_candidates() -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("国办发〔2016〕19号《》“”省市县人民政府2018年信息公开工作年度报告微信公众号收到申请件@()（）|\n 0123456789")), max_size=300))
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list(
+                "国办发〔2016〕19号《》“”省市县人民政府2018年信息公开工作年度报告微信公众号收到申请件@()（）|\n 0123456789"
+            )
+        ),
+        max_size=300,
+    )
+)
 def test_extractors_never_raise_and_spans_are_in_range(text: str) -> None:
     t = normalize(text)
     facts = extract_facts(t.norm)
     spans = [c.span for c in facts.citations] + [p.span for p in facts.platforms] + [s.span for s in facts.statistics]
-    spans += [i.span for i in facts.initiatives] + [a.span for a in facts.agencies] + list(facts.identity.spans.values())
+    spans += (
+        [i.span for i in facts.initiatives] + [a.span for a in facts.agencies] + list(facts.identity.spans.values())
+    )
     for s, e in spans:
         assert 0 <= s <= e <= len(t.norm)
         os_, oe = t.span(s, e)

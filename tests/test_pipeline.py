@@ -73,16 +73,20 @@ def test_turtle_dump_parses_with_rapper(example_store: Path, config: Config, tmp
 
 
 def test_every_stored_quote_is_the_original_text_at_its_offsets(example_store: Path, config: Config) -> None:
-    originals = {d.source_id: d.text for d in read_sources([EXAMPLES, FIXTURES], config.max_file_bytes) if hasattr(d, "text")}
+    originals = {
+        d.source_id: d.text for d in read_sources([EXAMPLES, FIXTURES], config.max_file_bytes) if hasattr(d, "text")
+    }
     store = open_store(example_store, read_only=True)
-    rows = list(store.query(
-        """PREFIX gk: <https://w3id.org/govkg/ontology#> PREFIX oa: <http://www.w3.org/ns/oa#>
+    rows = list(
+        store.query(
+            """PREFIX gk: <https://w3id.org/govkg/ontology#> PREFIX oa: <http://www.w3.org/ns/oa#>
            PREFIX dcterms: <http://purl.org/dc/terms/>
            SELECT ?id ?start ?end ?exact WHERE {
              ?m a gk:Mention ; gk:fromSource ?src ; oa:hasSelector ?p , ?q .
              ?src dcterms:identifier ?id . ?p oa:start ?start ; oa:end ?end . ?q oa:exact ?exact }""",
-        use_default_graph_as_union=True,
-    ))
+            use_default_graph_as_union=True,
+        )
+    )
     assert len(rows) > 200
     for r in rows:
         text = originals[r["id"].value]
@@ -91,12 +95,14 @@ def test_every_stored_quote_is_the_original_text_at_its_offsets(example_store: P
 
 def test_every_fact_has_a_mention(example_store: Path) -> None:
     store = open_store(example_store, read_only=True)
-    missing = list(store.query(
-        """PREFIX gk: <https://w3id.org/govkg/ontology#> PREFIX qb: <http://purl.org/linked-data/cube#>
+    missing = list(
+        store.query(
+            """PREFIX gk: <https://w3id.org/govkg/ontology#> PREFIX qb: <http://purl.org/linked-data/cube#>
            SELECT ?f WHERE { { ?f a gk:Citation } UNION { ?f a gk:Platform } UNION { ?f a qb:Observation }
                              UNION { ?r gk:agency ?f } FILTER NOT EXISTS { ?f gk:mention ?m } }""",
-        use_default_graph_as_union=True,
-    ))
+            use_default_graph_as_union=True,
+        )
+    )
     assert missing == []
 
 

@@ -51,9 +51,14 @@ def test_published_before_year_rule_flags_inconsistent_dates(store_copy: Path) -
 
     store = ox.Store(str(store_copy))
     r = ox.NamedNode("https://w3id.org/govkg/id/report/321281/government/2016")
-    store.add(ox.Quad(r, ox.NamedNode("http://purl.org/dc/terms/issued"),
-                      ox.Literal("2016-02-01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
-                      ox.NamedNode("https://w3id.org/govkg/id/graph/extra")))
+    store.add(
+        ox.Quad(
+            r,
+            ox.NamedNode("http://purl.org/dc/terms/issued"),
+            ox.Literal("2016-02-01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
+            ox.NamedNode("https://w3id.org/govkg/id/graph/extra"),
+        )
+    )
     q = next(q for q in QUERIES if q.name == "rules/published-before-year-end")
     rows = run_select(store, q).rows
     assert any(row[0] == r.value for row in rows)

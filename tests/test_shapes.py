@@ -18,7 +18,9 @@ PREFIXES = """
 @prefix ind: <https://w3id.org/govkg/vocab/indicator/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix id: <https://example.org/id/> .
 """
-CONFORMING = PREFIXES + """
+CONFORMING = (
+    PREFIXES
+    + """
 id:src a gk:SourceDocument ; gk:fileName "a.txt" ; gk:characters 10 ;
     gk:sha256 "0000000000000000000000000000000000000000000000000000000000000000" .
 id:rep a gk:AnnualReport ; gk:source id:src ; gk:reportingRegion id:r321281 ; gk:level lv:county ;
@@ -37,17 +39,18 @@ id:r321281 a gk:Region ; gk:adcode "321281" ; rdfs:label "兴化市"@zh ; schema
 id:r321200 a gk:Region ; gk:adcode "321200" ; rdfs:label "泰州市"@zh ; schema:containedInPlace id:r320000 ; gk:province id:r320000 .
 id:r320000 a gk:Region ; gk:adcode "320000" ; rdfs:label "江苏省"@zh .
 """
+)
 # shape → (triples removed, triples added) that make its focus violate it
 VIOLATIONS = {
-    "ReportShape": ("id:rep gk:yearCovered \"2016\"^^xsd:gYear .", "id:rep gk:yearCovered \"16\"^^xsd:gYear ."),
-    "SourceShape": ("", "id:src gk:sha256 \"abc\" ."),
-    "CitationShape": ("", "id:cit gk:citedNumber \"国办发[2016]19\" ."),
+    "ReportShape": ('id:rep gk:yearCovered "2016"^^xsd:gYear .', 'id:rep gk:yearCovered "16"^^xsd:gYear .'),
+    "SourceShape": ("", 'id:src gk:sha256 "abc" .'),
+    "CitationShape": ("", 'id:cit gk:citedNumber "国办发[2016]19" .'),
     "NumberedDocumentShape": ("id:doc eli:passed_by id:issuer .", ""),
-    "RegionShape": ("", "id:r321281 gk:adcode \"32128\" ."),
+    "RegionShape": ("", 'id:r321281 gk:adcode "32128" .'),
     "SubProvincialRegionShape": ("id:r321281 schema:containedInPlace id:r321200 .", ""),
     "MentionShape": ("id:m gk:fromSource id:src .", ""),
     "PositionShape": ("id:pos oa:end 4 .", "id:pos oa:end -1 ."),
-    "QuoteShape": ("id:quote oa:exact \"2016\" .", "id:quote oa:exact \"\" ."),
+    "QuoteShape": ('id:quote oa:exact "2016" .', 'id:quote oa:exact "" .'),
     "ObservationShape": ("id:obs gk:value 53.0 .", "id:obs gk:value -1.0 ."),
     "PlatformShape": ("id:plat gk:platformType pf:wechat .", ""),
 }
@@ -75,7 +78,7 @@ def test_shapes_are_valid_shacl() -> None:
 
 def test_every_shape_has_a_violating_example_and_bilingual_messages() -> None:
     shapes = load_shapes(Config().shapes_dir)
-    names = {str(s)[len(GKS):] for s in shapes.subjects(RDF.type, SH.NodeShape) if str(s).startswith(GKS)}
+    names = {str(s)[len(GKS) :] for s in shapes.subjects(RDF.type, SH.NodeShape) if str(s).startswith(GKS)}
     assert names == set(VIOLATIONS)
     for node in set(shapes.subjects(SH.message, None)):
         langs = {m.language for m in shapes.objects(node, SH.message)}

@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 
 from kg.text import normalize
 
-TOKENS = list("國辦發政府信息公開报告年度〔〕（）()|  \n\r\u200b０１２３ＡＢab發1234") + ["(fā)", "（guó）", "|||||", "　", "\xa0"]
+TOKENS = list("國辦發政府信息公開报告年度〔〕（）()|  \n\r\u200b０１２３ＡＢab發1234") + [
+    "(fā)",
+    "（guó）",
+    "|||||",
+    "　",
+    "\xa0",
+]
 NOISY = st.lists(st.sampled_from(TOKENS), max_size=120).map("".join)
 
 

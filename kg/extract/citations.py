@@ -13,7 +13,9 @@ _NORMATIVE_END = re.compile(
     r"(?:条例|办法|规定|通知|意见|要点|方案|细则|规范|格式|制度|决定|指引|纲要|规划|计划|标准|法|规则|准则|指南|批复|"
     r"公告|通告|决议|暂行规定|实施意见|指导意见|工作要点|若干规定|函)(?:\((?:试行|暂行|修订)\)|（(?:试行|暂行|修订)）)?$"
 )
-_NOT_A_DOCUMENT = re.compile(r"(?:年度报告$|工作报告$|日报$|晚报$|公报$|快报$|周报$|专报$|月报$|杂志$|期刊$|交流$|简报$|[A-Za-z]{3,}[A-Za-z0-9]*)")
+_NOT_A_DOCUMENT = re.compile(
+    r"(?:年度报告$|工作报告$|日报$|晚报$|公报$|快报$|周报$|专报$|月报$|杂志$|期刊$|交流$|简报$|[A-Za-z]{3,}[A-Za-z0-9]*)"
+)
 _ALIAS = re.compile(r"^[\s(（]*(?:以下简称|下称|简称)\s*[“\"]?《([^《》]{1,20})》")
 _KNOWN_SHORT = {"政府信息公开条例": "中华人民共和国政府信息公开条例"}
 
@@ -60,7 +62,12 @@ def extract_citations(norm: str, identity: Identity) -> list[Citation]:
         if c is None:
             issuer = resolve_issuer(n.code, identity.region_code, title)
             out[n.canonical] = Citation(
-                number=n.canonical, raw=n.raw, title=title, issuer=issuer, span=(n.start, n.end), year=n.year,
+                number=n.canonical,
+                raw=n.raw,
+                title=title,
+                issuer=issuer,
+                span=(n.start, n.end),
+                year=n.year,
                 title_span=(found[1], found[2]) if found else None,
             )
         elif c.title is None and title:

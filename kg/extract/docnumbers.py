@@ -47,7 +47,7 @@ def trim_code(raw: str, max_len: int = 10) -> str:
         m = _LEADING.match(code)
         if not m or m.end() >= len(code):
             break
-        code = code[m.end():]
+        code = code[m.end() :]
     if len(code) > max_len:
         code = code[-max_len:]
     return code

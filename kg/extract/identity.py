@@ -23,36 +23,106 @@ def _spaced(word: str) -> str:
 
 # name, year, and the words of a report title, each possibly broken by whitespace
 TITLE_RE = re.compile(
-    r"(?P<name>[\u4e00-\u9fff·（）()]{0,40}?)" + _WS + r"(?:关于)?" + _WS
-    + r"(?P<year>(?:19|20)\d\d)" + _WS + r"年?" + _WS + r"度?" + _WS + r"的?" + _WS
-    + r"(?P<tail>[\u4e00-\u9fff]{0,8}?)" + _WS + r"(?:政府|政务)?" + _WS + _spaced("信息公开")
-    + _WS + r"(?:工" + _WS + "作)?" + _WS + r"的?" + _WS + r"(?:年" + _WS + "度)?" + _WS
-    + r"(?:工" + _WS + "作)?" + _WS + r"(?P<end>报" + _WS + "告|情况)"
+    r"(?P<name>[\u4e00-\u9fff·（）()]{0,40}?)"
+    + _WS
+    + r"(?:关于)?"
+    + _WS
+    + r"(?P<year>(?:19|20)\d\d)"
+    + _WS
+    + r"年?"
+    + _WS
+    + r"度?"
+    + _WS
+    + r"的?"
+    + _WS
+    + r"(?P<tail>[\u4e00-\u9fff]{0,8}?)"
+    + _WS
+    + r"(?:政府|政务)?"
+    + _WS
+    + _spaced("信息公开")
+    + _WS
+    + r"(?:工"
+    + _WS
+    + "作)?"
+    + _WS
+    + r"的?"
+    + _WS
+    + r"(?:年"
+    + _WS
+    + "度)?"
+    + _WS
+    + r"(?:工"
+    + _WS
+    + "作)?"
+    + _WS
+    + r"(?P<end>报"
+    + _WS
+    + "告|情况)"
 )
 # year first: 2016兴化市政府信息公开工作年度报告, 2018年黄石市政府信息公开工作年度报告
 TITLE_YEAR_FIRST_RE = re.compile(
-    r"(?:^|[\s》”\"])(?P<year>(?:19|20)\d\d)" + _WS + r"年?" + _WS + r"度?" + _WS
-    + r"(?P<name>[\u4e00-\u9fff·]{2,30}?)" + _WS + r"(?:政府|政务)?" + _WS + _spaced("信息公开") + _WS
-    + r"(?:工" + _WS + "作)?" + _WS + r"(?:年" + _WS + "度)?" + _WS + r"报" + _WS + "告"
+    r"(?:^|[\s》”\"])(?P<year>(?:19|20)\d\d)"
+    + _WS
+    + r"年?"
+    + _WS
+    + r"度?"
+    + _WS
+    + r"(?P<name>[\u4e00-\u9fff·]{2,30}?)"
+    + _WS
+    + r"(?:政府|政务)?"
+    + _WS
+    + _spaced("信息公开")
+    + _WS
+    + r"(?:工"
+    + _WS
+    + "作)?"
+    + _WS
+    + r"(?:年"
+    + _WS
+    + "度)?"
+    + _WS
+    + r"报"
+    + _WS
+    + "告"
 )
 _NAME_LEAD = re.compile(
     r"^.*?(?:现予公布|予以公布|现向社会公布|现公布|特公布|向社会公布|关于公布|公布|现发布|发布|编制了|编制|特编制|根据|本报告内容主要为|本报告为|内容主要为|主要为|是|为)"
 )
-_CENTRAL_BODY = re.compile(r"^(?:国家|国务院|中华人民共和国|中国)[\u4e00-\u9fff]{1,20}|^[\u4e00-\u9fff]{1,10}(?:部|总署|总局)$")
+_CENTRAL_BODY = re.compile(
+    r"^(?:国家|国务院|中华人民共和国|中国)[\u4e00-\u9fff]{1,20}|^[\u4e00-\u9fff]{1,10}(?:部|总署|总局)$"
+)
 _GOV_BODY = re.compile(r"^(?:人民政府|政府)?$")
 _OFFICE_BODY = re.compile(r"^(?:人民政府|政府)(?:办公厅|办公室)$")
 _TOWNSHIP = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:镇|乡|街道办事处|街道))(?:人民政府|政府|办事处)?$")
-_COMPILED = re.compile(r"(?:综合|汇总|根据)[^。]{0,60}?(?:各县|各区|各市|各乡|各部门|各委|各级|市政府各|省政府各|县政府各|区政府各)[^。]{0,80}?(?:年度报告|工作情况|报告)[^。]{0,10}?编制")
+_COMPILED = re.compile(
+    r"(?:综合|汇总|根据)[^。]{0,60}?(?:各县|各区|各市|各乡|各部门|各委|各级|市政府各|省政府各|县政府各|区政府各)[^。]{0,80}?(?:年度报告|工作情况|报告)[^。]{0,10}?编制"
+)
 
 _DATE_LABELS = r"(?:发布日期|发文日期|发布时间|成文日期|生成日期|公开日期|印发日期|时间|日期)"
 _ISO = r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
 LABELED_DATE_RE = re.compile(_DATE_LABELS + r"[\s|:：]*" + _ISO)
-LINE_DATE_RE = re.compile(
-    r"^[\s•·\-*]*" + _ISO + r"(?:\s*$|\s+\d{1,2}:\d\d)|\s" + _ISO + r"[ \t]*$", re.M
-)
+LINE_DATE_RE = re.compile(r"^[\s•·\-*]*" + _ISO + r"(?:\s*$|\s+\d{1,2}:\d\d)|\s" + _ISO + r"[ \t]*$", re.M)
 LOST_SEPARATOR_RE = re.compile(r"^\s*((?:19|20)\d\d)(\d{2,4})\s*$", re.M)
-_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-CN_DATE_RE = re.compile(r"^\s*([〇零○O一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日\s*$", re.M)
+_CN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "○": 0,
+    "Ｏ": 0,
+    "O": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+CN_DATE_RE = re.compile(
+    r"^\s*([〇零○O一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日\s*$", re.M
+)
 INDEX_RE = re.compile(r"索\s*引\s*号\s*[:：]?\s*([A-Za-z0-9][A-Za-z0-9\-/_.]{5,40})")
 INDEX_LINE_RE = re.compile(r"^[\s•·\-*|]*([A-Za-z0-9]{6,12}/(?:19|20)\d\d-\d{3,6})\s*\|?\s*$", re.M)
 PERIOD_RE = re.compile(r"(?:统计|期限|时限|时间|期间|数据)[^。]{0,20}?((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日")
@@ -147,7 +217,9 @@ def extract_identity(norm: str) -> Identity:
         parse = _parse_name(g, name)
         central = bool(_CENTRAL_BODY.match(name)) and not parse.regions
         is_report = m.re is TITLE_YEAR_FIRST_RE or m.group("end").startswith("报")
-        score = (2 if (parse.regions and not _is_spam(parse.rest)) or central else (1 if name else 0)) + (0.5 if is_report else 0)
+        score = (2 if (parse.regions and not _is_spam(parse.rest)) or central else (1 if name else 0)) + (
+            0.5 if is_report else 0
+        )
         if best is None or score > best[0]:
             best = (score, m, name, year, parse, central)
         if score >= 2.5:
@@ -156,7 +228,7 @@ def extract_identity(norm: str) -> Identity:
         _, m, name, year, parse, central = best
         ident.year = year
         ident.spans["year"] = (m.start("year"), m.end("year"))
-        ident.title = re.sub(r"\s+", "", norm[min(m.start("name"), m.start("year")):m.end()]).lstrip("》”\"")
+        ident.title = re.sub(r"\s+", "", norm[min(m.start("name"), m.start("year")) : m.end()]).lstrip('》”"')
         if name:
             ident.spans["region"] = (m.end("name") - len(name), m.end("name"))
         if central:
@@ -166,7 +238,12 @@ def extract_identity(norm: str) -> Identity:
 
     if ident.region_code is None:
         _identity_from_mentions(g, ident, norm, mentions)
-    if ident.region_code and ident.body == "department" and _OFFICE_BODY.match(ident.body_suffix or "") and _COMPILED.search(norm[:4000]):
+    if (
+        ident.region_code
+        and ident.body == "department"
+        and _OFFICE_BODY.match(ident.body_suffix or "")
+        and _COMPILED.search(norm[:4000])
+    ):
         ident.body = "government"
     if ident.region_code and ident.level is None:
         r = g.get(ident.region_code)
@@ -197,7 +274,7 @@ def _set_body(g: Gazetteer, ident: Identity, parse: _RegionParse, mentions: Coun
     ident.level = r.level if r else None
     rest = parse.rest
     ident.body_suffix = rest
-    if (t := _TOWNSHIP.match(rest)) and not rest.endswith(("局", "委", "办")):
+    if _TOWNSHIP.match(rest) and not rest.endswith(("局", "委", "办")):
         ident.level, ident.body = "township", "government"
         ident.body_name = name
     elif _GOV_BODY.match(rest):
@@ -247,7 +324,7 @@ def _identity_from_mentions(g: Gazetteer, ident: Identity, norm: str, mentions: 
         rest = re.sub(r"^(?:人民政府|政府)", "", parse.rest)
         if rest and not _GOV_OFFICE.match(rest) and not _is_spam(rest):
             ident.body = "department"
-            ident.body_name = cm.group(1)[cm.group(1).find(parse.regions[0][0]):]
+            ident.body_name = cm.group(1)[cm.group(1).find(parse.regions[0][0]) :]
 
 
 _GOV_OFFICE = re.compile(r"^(?:办公厅|办公室|政府信息公开|信息公开|政务公开|电子政务|新闻|法制)")
@@ -301,7 +378,11 @@ def _dates(ident: Identity, norm: str) -> None:
 def _lost_separators(m: re.Match[str]) -> tuple[str, tuple[int, int]] | None:
     """A date printed without separators (2018228): taken only when exactly one reading is a valid date."""
     y, rest = int(m.group(1)), m.group(2)
-    readings = {d for i in range(1, len(rest)) if (d := _valid_date(y, int(rest[:i]), int(rest[i:]))) and len(rest[i:]) <= 2 and len(rest[:i]) <= 2}
+    readings = {
+        d
+        for i in range(1, len(rest))
+        if (d := _valid_date(y, int(rest[:i]), int(rest[i:]))) and len(rest[i:]) <= 2 and len(rest[:i]) <= 2
+    }
     return (readings.pop(), m.span()) if len(readings) == 1 else None
 
 

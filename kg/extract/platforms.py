@@ -30,12 +30,16 @@ _ACCOUNT_PATTERNS = [
     ("wechat", re.compile(r"(?:微信公众号|官方微信|政务微信|公众号)\s*" + _QUOTED)),
     ("weibo", re.compile(r"(?:官方微博|政务微博)\s*" + _QUOTED)),
     ("app", re.compile(r"(?:客户端|APP|App)\s*" + _QUOTED)),
-    ("weibo", re.compile(r"@([\u4e00-\u9fffA-Za-z0-9_\-]{2,20}?)(?=始终|一直|在|等|的|微博|排名|[,，。、;；:：)）\s]|$)")),
+    (
+        "weibo",
+        re.compile(r"@([\u4e00-\u9fffA-Za-z0-9_\-]{2,20}?)(?=始终|一直|在|等|的|微博|排名|[,，。、;；:：)）\s]|$)"),
+    ),
 ]
 _URL = r"((?:https?://)?(?:www\s*\.\s*|[a-z0-9-]+\.)[a-z0-9.\-\s]*?\.(?:gov\.cn|com\.cn|org\.cn|net\.cn|cn|com|net|org|gov)(?:/[\w./%\-?=&#]*)?)"
 _PORTAL_URL = re.compile(
     r"(?:[“\"]([^“”\"\n]{2,20})[”\"])?([\u4e00-\u9fff·]{0,20}?(?:门户网站|门户网|政府网站|网站|政府网|政务网))[”\"]?\s*"
-    r"(?:[“\"]([^“”\"\n]{2,20})[”\"])?\s*(?:[(（:：]\s*|\s+)" + _URL, re.I
+    r"(?:[“\"]([^“”\"\n]{2,20})[”\"])?\s*(?:[(（:：]\s*|\s+)" + _URL,
+    re.I,
 )
 _BARE_SITE_URL = re.compile(r"网站[:：]?\s*" + _URL, re.I)
 _GAZETTE = re.compile(r"《([^《》]{2,30}?公报)》")
@@ -80,7 +84,7 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
     for ptype, rx in _ACCOUNT_PATTERNS:
         for m in rx.finditer(masked):
             name = m.group(1).strip()
-            if _COLUMN_AFTER.match(masked[m.end():m.end() + 6]):
+            if _COLUMN_AFTER.match(masked[m.end() : m.end() + 6]):
                 continue
             if _SPAM.search(name) or (ptype, name) in seen or not re.search(r"[\u4e00-\u9fff]", name):
                 continue
@@ -88,7 +92,7 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
             out.append(Platform(ptype, name, None, m.span()))
     for m in _BRAND.finditer(masked):
         sentence_start = max(masked.rfind("。", 0, m.start()), masked.rfind("\n", 0, m.start()))
-        before = masked[max(0, masked.rfind("。", 0, max(sentence_start, 0)) ): m.end() + 40]
+        before = masked[max(0, masked.rfind("。", 0, max(sentence_start, 0))) : m.end() + 40]
         if _NEW_MEDIA.search(before) and not any(n == m.group(1) for _, n in seen):
             seen.add(("wechat", m.group(1)))
             out.append(Platform("wechat", m.group(1), None, m.span()))
@@ -124,7 +128,13 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
                 continue
             for i in range(s, e):
                 taken[i] = True
-            types = ("wechat", "weibo", "app") if word in ("两微一端",) else ("wechat", "weibo") if word == "双微" else (ptype,)
+            types = (
+                ("wechat", "weibo", "app")
+                if word in ("两微一端",)
+                else ("wechat", "weibo")
+                if word == "双微"
+                else (ptype,)
+            )
             for t in types:
                 if t not in typed:
                     typed.add(t)

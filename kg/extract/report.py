@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kg.extract.agencies import extract_agencies
 from kg.extract.citations import extract_citations
 from kg.extract.facts import Facts
-from kg.extract.agencies import extract_agencies
 from kg.extract.identity import extract_identity
 from kg.extract.initiatives import extract_initiatives
 from kg.extract.platforms import extract_platforms

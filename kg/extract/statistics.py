@@ -19,7 +19,10 @@ _APPROX_BEFORE = re.compile(r"(?:近|约|大约|超过)\s*$")
 # table labels of the national templates → indicator (value on the same row or the next line)
 _TABLE_ROWS: list[tuple[str, re.Pattern[str]]] = [
     ("info_disclosed_total", re.compile(r"主动公开政府信息数")),
-    ("requests_received", re.compile(r"(?:^|[\s(（)）一二三四五六七八九十、.])(?:收到申请数|本年新收政府信息公开申请数量)")),
+    (
+        "requests_received",
+        re.compile(r"(?:^|[\s(（)）一二三四五六七八九十、.])(?:收到申请数|本年新收政府信息公开申请数量)"),
+    ),
     ("requests_completed", re.compile(r"申请办结数")),
     ("reconsiderations", re.compile(r"行政复议数量")),
     ("lawsuits", re.compile(r"行政诉讼数量")),
@@ -39,10 +42,15 @@ _PROSE: list[tuple[str, re.Pattern[str]]] = [
     (
         "requests_received",
         re.compile(
-            r"(?:收到|受理|接收)[^。;；\n\d]{0,14}?(?:申请|依申请公开)(?:件|事项)?(?:共计|共|总计)?\s*" + _NUM + r"\s*(?:件|项|条|个)"
+            r"(?:收到|受理|接收)[^。;；\n\d]{0,14}?(?:申请|依申请公开)(?:件|事项)?(?:共计|共|总计)?\s*"
+            + _NUM
+            + r"\s*(?:件|项|条|个)"
         ),
     ),
-    ("requests_received", re.compile(r"(?:收到|受理)\s*" + _NUM + r"\s*(?:件|项)(?:依申请公开|政府信息公开申请|信息公开申请)")),
+    (
+        "requests_received",
+        re.compile(r"(?:收到|受理)\s*" + _NUM + r"\s*(?:件|项)(?:依申请公开|政府信息公开申请|信息公开申请)"),
+    ),
     ("requests_completed", re.compile(r"(?:办结|完成答复|答复办结)(?:申请)?\s*" + _NUM + r"\s*件")),
     (
         "reconsiderations",
@@ -59,10 +67,10 @@ _PROSE: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 _CUMULATIVE = re.compile(r"截至|截止|以来|累计[^。]{0,6}(?:至今|以来)")
-_ONE_CHANNEL = re.compile(r"通过[^。,，;；等、]{0,12}(?:网站|微博|微信|公报|新媒体|平台|专栏|栏目)[^。,，;；等、]{0,6}(?:主动)?(?:公开|发布)")
-_NONE = re.compile(
-    r"(?:未发生|没有发生|无|未出现|没有|未收到|未有)[^。]{0,30}?(?:行政复议|行政诉讼)[^。\d]{0,20}"
+_ONE_CHANNEL = re.compile(
+    r"通过[^。,，;；等、]{0,12}(?:网站|微博|微信|公报|新媒体|平台|专栏|栏目)[^。,，;；等、]{0,6}(?:主动)?(?:公开|发布)"
 )
+_NONE = re.compile(r"(?:未发生|没有发生|无|未出现|没有|未收到|未有)[^。]{0,30}?(?:行政复议|行政诉讼)[^。\d]{0,20}")
 
 
 def _value(num: str, wan: str | None) -> float:
@@ -78,7 +86,9 @@ def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
             vm = _ROW_VALUE.match(after)
             if vm:
                 s = m.end() + vm.start(1)
-                found.setdefault(key, Statistic(key, float(vm.group(1).replace(",", "")), False, (s, m.end() + vm.end(1))))
+                found.setdefault(
+                    key, Statistic(key, float(vm.group(1).replace(",", "")), False, (s, m.end() + vm.end(1)))
+                )
                 break
     for key, rx in _PROSE:
         if key in found:
@@ -90,7 +100,9 @@ def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
                 continue
             if key in ("reconsiderations", "lawsuits") and "举报" in norm[m.start() : m.start("num")]:
                 continue
-            approx = bool(m.group("a1") or m.group("a2")) or bool(_APPROX_BEFORE.search(norm[max(0, m.start("num") - 3) : m.start("num")]))
+            approx = bool(m.group("a1") or m.group("a2")) or bool(
+                _APPROX_BEFORE.search(norm[max(0, m.start("num") - 3) : m.start("num")])
+            )
             value = _value(m.group("num"), m.group("wan"))
             found[key] = Statistic(key, value, approx, (m.start("num"), m.end()))
             break

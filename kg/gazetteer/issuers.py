@@ -20,7 +20,9 @@ from kg.gazetteer.regions import STATE, Gazetteer, gazetteer, stem
 _DATA = Path(__file__).with_name("data")
 _CENTRAL = re.compile(r"^(国|中办|中发|中共中央|中华人民共和国|中央)")
 # codes of State Council departments: a ministry's abbreviation and no 政/府 (人社部发, 财预, 教基, 民发, 公通字 …)
-_MINISTRY = re.compile(r"^(?:[\u4e00-\u9fff]{1,3}部[发函令办]|财[预行办农社教建资税金库会]|教[基职高发办督]|民[发函办]|公通字|发改|工信|商[务建]|农[办经]|水[办利]|审[办计]|统[计字]|署[发函])")
+_MINISTRY = re.compile(
+    r"^(?:[\u4e00-\u9fff]{1,3}部[发函令办]|财[预行办农社教建资税金库会]|教[基职高发办督]|民[发函办]|公通字|发改|工信|商[务建]|农[办经]|水[办利]|审[办计]|统[计字]|署[发函])"
+)
 _GOV_TAIL = re.compile(r"^(?:政|府|人民政府)")
 _PARTY_TAIL = re.compile(r"^(?:委|办[发函电字]?|党)")
 
@@ -155,12 +157,16 @@ def _resolve_regional(g: Gazetteer, code: str, ctx: str | None, title: str | Non
     # the reporting province's own abbreviation
     if province:
         for ab, codes in abbrs.items():
-            if province in codes and code.startswith(ab) and (_GOV_TAIL.match(code[len(ab):]) or _PARTY_TAIL.match(code[len(ab):])):
+            if (
+                province in codes
+                and code.startswith(ab)
+                and (_GOV_TAIL.match(code[len(ab) :]) or _PARTY_TAIL.match(code[len(ab) :]))
+            ):
                 return province, len(ab)
     # the reporting county, then its city
     if county:
         for key in _keys(g, county):
-            rest = code[len(key):]
+            rest = code[len(key) :]
             if code.startswith(key) and (len(key) >= 2 or rest[:1] in ("县", "区", "市", "旗")):
                 return county, len(key)
     if city:
@@ -169,7 +175,7 @@ def _resolve_regional(g: Gazetteer, code: str, ctx: str | None, title: str | Non
                 return city, len(key)
     # another province by its abbreviation, with a government or Party tail
     for ab, codes in sorted(abbrs.items(), key=lambda kv: -len(kv[0])):
-        rest = code[len(ab):]
+        rest = code[len(ab) :]
         if code.startswith(ab) and len(codes) == 1 and (_GOV_TAIL.match(rest) or _PARTY_TAIL.match(rest)):
             return codes[0], len(ab)
     # a unique city of the reporting province
