@@ -22,7 +22,7 @@ def test_ingest_reports_counts_and_skips(runner: CliRunner, tmp_path: Path) -> N
     res = runner.invoke(cli, ["ingest", str(FIXTURES), "--store", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
     lines = res.stderr.splitlines()
-    assert lines[0].startswith("ingested 6 reports, ") and lines[0].endswith("0 violations; 4 files skipped")
+    assert lines[0].startswith("ingested 7 reports, ") and lines[0].endswith("0 violations; 4 files skipped")
     assert f"  skipped {FIXTURES / 'binary.txt'}: binary data, not text" in lines
     assert f"  skipped {FIXTURES / 'empty.txt'}: empty file" in lines
 

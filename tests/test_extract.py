@@ -202,3 +202,11 @@ def test_extractors_never_raise_and_spans_are_in_range(text: str) -> None:
         assert 0 <= s <= e <= len(t.norm)
         os_, oe = t.span(s, e)
         assert t.original[os_:oe] == t.quote(s, e)
+
+
+def test_national_template_tables_2021() -> None:
+    facts = facts_of((FIXTURES / "table_2021.txt").read_text(encoding="utf-8"))
+    got = {s.key: s.value for s in facts.statistics}
+    # 新收 row: the 总计 cell; 办理结果 (七)总计; review row: 复议 总计, 诉讼 = direct + after review
+    assert got == {"requests_received": 49, "requests_completed": 48, "reconsiderations": 4, "lawsuits": 2}
+    assert (facts.identity.region_code, facts.identity.year) == ("320724", 2022)

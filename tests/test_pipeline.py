@@ -28,7 +28,7 @@ def test_summary_lists_each_skipped_file(example_store: Path, config: Config, tm
         "records.jsonl:2": skipped["records.jsonl:2"],
         "records.jsonl:3": "a record must be a JSON object {url, text|html, fetched}",
     }
-    assert summary.reports == 6 and summary.quads > 0
+    assert summary.reports == 7 and summary.quads > 0
 
 
 def test_reingest_replaces_graphs(store_copy: Path, config: Config) -> None:
@@ -117,4 +117,4 @@ def test_one_named_graph_per_source(example_store: Path) -> None:
     store = open_store(example_store, read_only=True)
     graphs = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
     per_source = {g for g in graphs if not g.endswith(("/regions", "/vocabularies"))}
-    assert len(per_source) == 11
+    assert len(per_source) == 12

@@ -78,8 +78,51 @@ def _value(num: str, wan: str | None) -> float:
     return v * 10000 if wan else v
 
 
+_INT = re.compile(r"\d[\d,]*")
+_NEW_REQUESTS = re.compile(r"本年新收政府信息公开申请数量")
+_RESULTS_TOTAL = re.compile(r"本年度办理结果[\s\S]{0,3000}?[(（]七[)）]\s*总计")
+_REVIEW_SECTION = re.compile(r"政府信息公开行政复议[、和及]?行政诉讼情况")
+
+
+def _row_numbers(norm: str, start: int, count: int) -> list[tuple[int, int, int]]:
+    """The integers of a flattened table row that starts at ``start`` (value, start, end), up to ``count``."""
+    out: list[tuple[int, int, int]] = []
+    for m in _INT.finditer(norm, start):
+        between = norm[out[-1][2] if out else start : m.start()]
+        if re.search(r"[\u4e00-\u9fff]", between):  # the next row's label
+            break
+        out.append((int(m.group(0).replace(",", "")), m.start(), m.end()))
+        if len(out) == count:
+            break
+    return out
+
+
+def _national_tables(norm: str, found: dict[str, Statistic]) -> None:
+    """2019/2021 template: 新收 row (its 总计 is the last of 7 cells), 办理结果 (七)总计, the 15-cell review row."""
+    if m := _NEW_REQUESTS.search(norm):
+        cells = _row_numbers(norm, m.end(), 7)
+        if len(cells) == 7:
+            v, s, e = cells[-1]
+            found.setdefault("requests_received", Statistic("requests_received", float(v), False, (s, e)))
+    if m := _RESULTS_TOTAL.search(norm):
+        cells = _row_numbers(norm, m.end(), 7)
+        if len(cells) == 7:
+            v, s, e = cells[-1]
+            found.setdefault("requests_completed", Statistic("requests_completed", float(v), False, (s, e)))
+    if m := _REVIEW_SECTION.search(norm):
+        header_end = norm.rfind("总计", m.end(), m.end() + 400)
+        if header_end > 0:
+            cells = _row_numbers(norm, header_end + 2, 15)
+            if len(cells) == 15:
+                rv, rs, re_ = cells[4]
+                found.setdefault("reconsiderations", Statistic("reconsiderations", float(rv), False, (rs, re_)))
+                lawsuits = cells[9][0] + cells[14][0]
+                found.setdefault("lawsuits", Statistic("lawsuits", float(lawsuits), False, (cells[5][1], cells[14][2])))
+
+
 def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
     found: dict[str, Statistic] = {}
+    _national_tables(norm, found)
     for key, rx in _TABLE_ROWS:
         for m in rx.finditer(norm):
             after = norm[m.end() : m.end() + 80]
