@@ -210,3 +210,25 @@ def test_national_template_tables_2021() -> None:
     # 新收 row: the 总计 cell; 办理结果 (七)总计; review row: 复议 总计, 诉讼 = direct + after review
     assert got == {"requests_received": 49, "requests_completed": 48, "reconsiderations": 4, "lawsuits": 2}
     assert (facts.identity.region_code, facts.identity.year) == ("320724", 2022)
+
+
+@pytest.mark.parametrize(
+    ("title", "want"),
+    [
+        ("兴化市2016年政务公开工作年度报告", ("321281", "government", 2016)),
+        ("2016年度兴化市政府信息公开工作年度报告", ("321281", "government", 2016)),
+        ("通化县人民政府\n2025年度政府信息公开工作报告", ("220521", "government", 2025)),
+        (
+            "市教育局2020年政府信息公开工作年度报告\n报告可在郑州市人民政府门户网站下载。",
+            ("410100", "department", 2020),
+        ),
+    ],
+)
+def test_title_forms(title: str, want: tuple[str, str, int]) -> None:
+    i = facts_of(title).identity
+    assert (i.region_code, i.body, i.year) == want
+
+
+def test_county_code_of_the_reporting_county() -> None:
+    assert resolve_issuer("兴政发", "321281").adcode == "321281"  # 兴化 cites its own government
+    assert resolve_issuer("通政办发", "220521").adcode == "220500"  # 通化县 cites its city 通化市

@@ -21,70 +21,26 @@ def _spaced(word: str) -> str:
     return _WS.join(map(re.escape, word))
 
 
-# name, year, and the words of a report title, each possibly broken by whitespace
+def _seq(*parts: str) -> str:
+    """Regex parts that may each be separated by whitespace or table pipes (titles broken over lines)."""
+    return _WS.join(parts)
+
+
+# the words after the year: 政府信息公开工作年度报告, 信息公开工作报告, 政务公开工作年度报告, …工作情况
+_REPORT_WORDS = _seq(
+    r"(?:" + _seq("政", "府", "信", "息") + "|" + _seq("信", "息") + "|" + _seq("政", "务") + ")",
+    "公", "开", r"(?:" + _seq("工", "作") + ")?", "的?", r"(?:" + _seq("年", "度") + ")?",
+    r"(?:" + _seq("工", "作") + ")?", r"(?P<end>" + _seq("报", "告") + "|情况)",
+)  # fmt: skip
+# name, year, and the words of a report title: 兴化市人民政府2016年政府信息公开工作年度报告
 TITLE_RE = re.compile(
-    r"(?P<name>[\u4e00-\u9fff·（）()]{0,40}?)"
-    + _WS
-    + r"(?:关于)?"
-    + _WS
-    + r"(?P<year>(?:19|20)\d\d)"
-    + _WS
-    + r"年?"
-    + _WS
-    + r"度?"
-    + _WS
-    + r"的?"
-    + _WS
-    + r"(?P<tail>[\u4e00-\u9fff]{0,8}?)"
-    + _WS
-    + r"(?:政府|政务)?"
-    + _WS
-    + _spaced("信息公开")
-    + _WS
-    + r"(?:工"
-    + _WS
-    + "作)?"
-    + _WS
-    + r"的?"
-    + _WS
-    + r"(?:年"
-    + _WS
-    + "度)?"
-    + _WS
-    + r"(?:工"
-    + _WS
-    + "作)?"
-    + _WS
-    + r"(?P<end>报"
-    + _WS
-    + "告|情况)"
-)
-# year first: 2016兴化市政府信息公开工作年度报告, 2018年黄石市政府信息公开工作年度报告
+    _seq(r"(?P<name>[\u4e00-\u9fff·（）()]{0,40}?)", r"(?:关于)?", r"(?P<year>(?:19|20)\d\d)", "年?", "度?", "的?",
+         r"(?P<tail>[\u4e00-\u9fff]{0,8}?)", _REPORT_WORDS)
+)  # fmt: skip
+# year first: 2016兴化市政府信息公开工作年度报告, 2018年黄石市政务公开工作年度报告
 TITLE_YEAR_FIRST_RE = re.compile(
-    r"(?:^|[\s》”\"])(?P<year>(?:19|20)\d\d)"
-    + _WS
-    + r"年?"
-    + _WS
-    + r"度?"
-    + _WS
-    + r"(?P<name>[\u4e00-\u9fff·]{2,30}?)"
-    + _WS
-    + r"(?:政府|政务)?"
-    + _WS
-    + _spaced("信息公开")
-    + _WS
-    + r"(?:工"
-    + _WS
-    + "作)?"
-    + _WS
-    + r"(?:年"
-    + _WS
-    + "度)?"
-    + _WS
-    + r"报"
-    + _WS
-    + "告"
-)
+    r"(?:^|[\s》”\"])" + _seq(r"(?P<year>(?:19|20)\d\d)", "年?", "度?", r"(?P<name>[\u4e00-\u9fff·]{2,30}?)", _REPORT_WORDS)
+)  # fmt: skip
 _NAME_LEAD = re.compile(
     r"^.*?(?:现予公布|予以公布|现向社会公布|现公布|特公布|向社会公布|关于公布|公布|现发布|发布|编制了|编制|特编制|根据|本报告内容主要为|本报告为|内容主要为|主要为|是|为)"
 )
@@ -216,7 +172,7 @@ def extract_identity(norm: str) -> Identity:
         year = int(m.group("year"))
         parse = _parse_name(g, name)
         central = bool(_CENTRAL_BODY.match(name)) and not parse.regions
-        is_report = m.re is TITLE_YEAR_FIRST_RE or m.group("end").startswith("报")
+        is_report = m.group("end").startswith("报")
         score = (2 if (parse.regions and not _is_spam(parse.rest)) or central else (1 if name else 0)) + (
             0.5 if is_report else 0
         )
@@ -238,6 +194,8 @@ def extract_identity(norm: str) -> Identity:
 
     if ident.region_code is None:
         _identity_from_mentions(g, ident, norm, mentions)
+        if best and (dm := _TIER_DEPARTMENT.match(best[2])):
+            ident.body, ident.body_name = "department", (ident.region_name or "") + dm.group(1)
     if (
         ident.region_code
         and ident.body == "department"
@@ -327,6 +285,8 @@ def _identity_from_mentions(g: Gazetteer, ident: Identity, norm: str, mentions: 
             ident.body_name = cm.group(1)[cm.group(1).find(parse.regions[0][0]) :]
 
 
+# a department named by its tier only (市教育局, 县自然资源局): its region comes from the rest of the text
+_TIER_DEPARTMENT = re.compile(r"^[省市县区]([\u4e00-\u9fff]{1,16}(?:局|委员会|委|办公室|办|厅|中心|院|站|所))$")
 _GOV_OFFICE = re.compile(r"^(?:办公厅|办公室|政府信息公开|信息公开|政务公开|电子政务|新闻|法制)")
 _SPAM = re.compile(r"[A-Za-z0-9]{4,}|赌|博彩|娱乐|官网|彩票|真人|棋牌|体育投注")
 

@@ -165,9 +165,12 @@ def _resolve_regional(g: Gazetteer, code: str, ctx: str | None, title: str | Non
                 return province, len(ab)
     # the reporting county, then its city
     if county:
+        city_keys = _keys(g, city) if city else []
         for key in _keys(g, county):
             rest = code[len(key) :]
-            if code.startswith(key) and (len(key) >= 2 or rest[:1] in ("县", "区", "市", "旗")):
+            if not code.startswith(key):
+                continue
+            if len(key) >= 2 or rest[:1] in ("县", "区", "市", "旗") or not any(code.startswith(k) for k in city_keys):
                 return county, len(key)
     if city:
         for key in _keys(g, city):
