@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, QB, RDF, RDFS, SDO, SKOS, XSD
 
 from kg.extract.facts import Facts
 from kg.gazetteer.regions import STATE, gazetteer
 from kg.iris import Minter, concept, short_hash
-from kg.namespaces import ELI, GK, OA, SDMX_DIM, bind_prefixes
+from kg.namespaces import ELI, GK, OA, SDMX_DIM
 from kg.sources import SourceDocument
 from kg.text import Text
 
@@ -278,13 +278,3 @@ def _agencies(b: _Builder, report: URIRef, facts: Facts, region_code: str | None
             g.add((node, SKOS.altLabel, Literal(a.name, lang="zh")))
         g.add((node, ORG.subOrganizationOf, gov))
         g.add((node, GK.mention, b.mention(a.span)))
-
-
-def as_dataset(graphs: list[Graph]) -> Dataset:
-    ds = Dataset()
-    bind_prefixes(ds)
-    for gr in graphs:
-        target = ds.graph(gr.identifier)
-        for t in gr:
-            target.add(t)
-    return ds

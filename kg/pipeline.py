@@ -9,13 +9,13 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.build import as_dataset, build_report_graph
+from kg.build import build_report_graph
 from kg.config import Config
 from kg.errors import InputError
 from kg.extract.report import extract_facts
 from kg.iris import Minter
 from kg.sources import SourceDocument, read_sources
-from kg.store import open_store, replace_graphs
+from kg.store import graph_quads, open_store, replace_graphs
 from kg.text import normalize
 from kg.validate import Violation, load_vocabularies, validate_graph
 
@@ -66,11 +66,10 @@ def ingest(
         if validate:
             data = Graph()
             for gr in batch + [shared]:
-                for t in gr:
-                    data.add(t)
-            summary.violations += validate_graph(data, config).violations
-        summary.quads += replace_graphs(store, as_dataset(batch))
-        store.bulk_extend(_shared_quads(shared))
+                data += gr
+            summary.violations += validate_graph(data, config, inplace=True).violations
+        summary.quads += replace_graphs(store, batch)
+        store.bulk_extend(graph_quads(shared))
         batch.clear()
         shared.remove((None, None, None))
 
@@ -118,7 +117,7 @@ def _load_vocabularies(store, minter: Minter, config: Config) -> None:  # type: 
     vocab = Graph(identifier=minter.shared_graph("vocabularies"))
     for t in load_vocabularies(config.ontology_dir):
         vocab.add(t)
-    replace_graphs(store, as_dataset([vocab]))
+    replace_graphs(store, [vocab])
 
 
 def _mark_generation(store_path: Path) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.graph import Graph
 from rdflib.term import Node
 
@@ -65,18 +65,19 @@ def from_ox(term: object) -> Node:
     raise TypeError(f"cannot convert {term!r}")
 
 
-def _quads(dataset: Dataset) -> Iterator[ox.Quad]:
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        gname = g.identifier if isinstance(g, Graph) else g
-        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(gname))  # type: ignore[arg-type]
+def graph_quads(graph: Graph) -> Iterator[ox.Quad]:
+    """The triples of an rdflib graph as quads in the named graph of its identifier."""
+    gname = ox.NamedNode(str(graph.identifier))
+    for s, p, o in graph:
+        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), gname)  # type: ignore[arg-type]
 
 
-def replace_graphs(store: ox.Store, dataset: Dataset) -> int:
-    """Replace every named graph of ``dataset`` in ``store`` by its new content (bulk load). Returns quads loaded."""
-    names = {g.identifier for g in dataset.graphs() if isinstance(g.identifier, URIRef)}
-    for name in sorted(names):
-        store.remove_graph(ox.NamedNode(str(name)))
-    quads = list(_quads(dataset))
+def replace_graphs(store: ox.Store, graphs: Iterable[Graph]) -> int:
+    """Replace each graph (by its identifier) in ``store`` with its new content (bulk load). Returns quads loaded."""
+    graphs = list(graphs)
+    for name in sorted({str(g.identifier) for g in graphs}):
+        store.remove_graph(ox.NamedNode(name))
+    quads = [q for g in graphs for q in graph_quads(g)]
     store.bulk_extend(quads)
     return len(quads)
 

@@ -74,8 +74,12 @@ def load_vocabularies(ontology_dir: Path) -> Graph:
     return g
 
 
-def validate_graph(data: Graph, config: Config) -> ValidationResult:
-    """SHACL-validate ``data`` against ``shapes/*.ttl`` (the vocabularies are visible, ``data`` is not changed)."""
+def validate_graph(data: Graph, config: Config, *, inplace: bool = False) -> ValidationResult:
+    """SHACL-validate ``data`` against ``shapes/*.ttl``, with the vocabularies visible.
+
+    ``data`` is not changed unless ``inplace`` is set: then pyshacl mixes the vocabularies into it instead of
+    copying it first (for a caller's own temporary graph, as ingest's batches are).
+    """
     from pyshacl import validate
 
     conforms, report, _ = validate(
@@ -85,7 +89,7 @@ def validate_graph(data: Graph, config: Config) -> ValidationResult:
         inference="none",
         abort_on_first=False,
         allow_warnings=True,
-        inplace=False,
+        inplace=inplace,
     )
     return ValidationResult(bool(conforms), list(_violations(report)))
 
