@@ -232,3 +232,21 @@ def test_title_forms(title: str, want: tuple[str, str, int]) -> None:
 def test_county_code_of_the_reporting_county() -> None:
     assert resolve_issuer("兴政发", "321281").adcode == "321281"  # 兴化 cites its own government
     assert resolve_issuer("通政办发", "220521").adcode == "220500"  # 通化县 cites its city 通化市
+
+
+def test_township_naming_only_itself() -> None:
+    i = facts_of("戴窑镇人民政府2019年政府信息公开工作年度报告\n本报告电子版可在兴化市人民政府门户网站下载。").identity
+    assert (i.region_code, i.level, i.body) == ("321281", "township", "government")
+
+
+def test_vertical_agency_branch_reports_for_its_region() -> None:
+    i = facts_of("国家税务总局江苏省税务局2019年政府信息公开工作年度报告").identity
+    assert (i.region_code, i.level, i.body) == ("320000", "province", "department")
+
+
+def test_organ_name_before_its_code() -> None:
+    from kg.extract.docnumbers import find_numbers
+
+    assert [n.canonical for n in find_numbers("江苏省政府办公厅苏政办发〔2017〕64号")] == ["苏政办发〔2017〕64号"]
+    assert resolve_issuer("人社部发", "320000").level == "national"
+    assert resolve_issuer("环办", "320000").adcode == "100000"

@@ -25,6 +25,7 @@ _LEADING = re.compile(
     r"^(?:.*?(?:按照|根据|依据|依照|贯彻落实|贯彻|落实|执行|印发|出台|转发|下发|制定|修订|发布|通过|即|见|参照|对照|"
     r"结合|(?<!共)和|及|与|以及|或|并|的|了|等|文件|精神|要求|号文|关于|是|为|在|以|由|将|对|经))"
 )
+_ORGAN_WORDS = re.compile(r".*(?:办公厅|办公室|人民政府|委员会|管理局)")
 _CODE_CHARS = re.compile(r"[\u4e00-\u9fff]+$")
 
 
@@ -48,6 +49,10 @@ def trim_code(raw: str, max_len: int = 10) -> str:
         if not m or m.end() >= len(code):
             break
         code = code[m.end() :]
+    # an organ's name right before its code: 江苏省政府办公厅苏政办发 → 苏政办发 (codes never contain these words)
+    organ = _ORGAN_WORDS.search(code)
+    if organ and organ.end() < len(code):
+        code = code[organ.end() :]
     if len(code) > max_len:
         code = code[-max_len:]
     return code

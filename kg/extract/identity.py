@@ -172,6 +172,9 @@ def extract_identity(norm: str) -> Identity:
         year = int(m.group("year"))
         parse = _parse_name(g, name)
         central = bool(_CENTRAL_BODY.match(name)) and not parse.regions
+        if central and (branch := _region_suffix(g, name, whole=False)) is not None:
+            # a vertical agency's local branch: 国家税务总局江苏省税务局 reports for 江苏省
+            parse, central = _RegionParse(branch.regions, name), False
         is_report = m.group("end").startswith("报")
         score = (2 if (parse.regions and not _is_spam(parse.rest)) or central else (1 if name else 0)) + (
             0.5 if is_report else 0
@@ -196,6 +199,9 @@ def extract_identity(norm: str) -> Identity:
         _identity_from_mentions(g, ident, norm, mentions)
         if best and (dm := _TIER_DEPARTMENT.match(best[2])):
             ident.body, ident.body_name = "department", (ident.region_name or "") + dm.group(1)
+        elif best and _TOWNSHIP.match(best[2]) and ident.region_code and ident.level == "county":
+            # a township names only itself: its county comes from the rest of the text
+            ident.level, ident.body, ident.body_name = "township", "government", best[2]
     if (
         ident.region_code
         and ident.body == "department"
