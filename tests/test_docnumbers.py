@@ -61,3 +61,7 @@ def test_decree_kept_as_printed() -> None:
 def test_parser_never_raises(text: str) -> None:
     for n in find_numbers(text):
         assert text[n.start : n.end] == n.raw
+
+
+def test_decree_with_year_keeps_its_di() -> None:
+    assert [n.canonical for n in find_numbers("国务院令〔2007〕第492号")] == ["国务院令〔2007〕第492号"]

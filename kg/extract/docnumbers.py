@@ -82,7 +82,10 @@ def find_numbers(text: str) -> list[DocNumber]:
             continue
         start = m.start("code") + len(m.group("code")) - len(code)
         year, seq = int(m.group("year")), int(m.group("seq"))
-        out.append(DocNumber(code, year, seq, canonical(code, year, seq), start, m.end(), text[start : m.end()]))
+        form = canonical(code, year, seq)
+        if code.endswith("令") and "第" in m.group(0):  # a decree keeps its 第: 国务院令〔2007〕第492号
+            form = f"{code}〔{year}〕第{seq}号"
+        out.append(DocNumber(code, year, seq, form, start, m.end(), text[start : m.end()], decree=code.endswith("令")))
     for m in DECREE_RE.finditer(text):
         code = trim_code(m.group("code"), max_len=16)
         if not code.endswith("令") or len(code) < 2:
