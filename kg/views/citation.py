@@ -1,0 +1,221 @@
+"""The citation network: regions ↔ the directives their reports cite.
+
+Directives are coloured by issuing level and sized by how many regions cite them; regions are squares placed on a
+map of China (their own coordinates, else grouped around their province's capital). Directives of the State stand in
+columns left of the map (largest first); local directives sit amid the regions that cite them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+
+from kg.views import tooltips as tt
+from kg.views.data import Evidence, ViewData
+from kg.views.layout import bounds, columns, region_positions, remove_overlaps
+from kg.views.page import Filter, LegendItem, Page, facet_filter, province_groups, slug_key, trim_to
+from kg.views.style import (
+    LEVEL_ORDER,
+    REGION_COLOR,
+    directive_size,
+    level_color,
+    level_name,
+    level_rank,
+    region_size,
+)
+
+HUB_LEVELS = ("national", "unknown")  # directives drawn in the left columns rather than on the map
+GRID = (52.0, 34.0)  # cell of the overlap-removal grid: a region with room for its label below
+
+
+def region_node_attrs(data: ViewData, iri: str) -> dict[str, object]:
+    """The attributes every view gives a region node (label, level, province, map style)."""
+    region = data.regions[iri]
+    return {
+        "kind": "region",
+        "label": region.label,
+        "level": region.level,
+        "adcode": region.adcode,
+        "province": data.province_key(region),
+        "province_label": data.province_label(region) or region.label,
+        "color": REGION_COLOR,
+        "size": region_size(region.level),
+        "shape": "square",
+    }
+
+
+def build_citation_graph(data: ViewData) -> nx.DiGraph:
+    """Regions → directives, one edge per (region, directive) with every citing report as evidence.
+
+    Node attributes: ``kind`` (region | directive), ``label``, ``level``, ``color``, ``size``, ``shape``, ``title``
+    (tooltip HTML); directives also ``cited_by`` (regions), ``number``, ``doc_title``, ``issuer``, ``year``.
+    Edge attributes: ``years`` (sorted report years), ``reports``, ``evidence`` and ``title``.
+    """
+    evidence: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
+    for c in data.citations:
+        citing = data.region_of(c.report)
+        if citing is None or c.doc not in data.directives:
+            continue
+        evidence[(citing.iri, c.doc)].append(data.evidence(c.report, c.quote))
+    g = nx.DiGraph(name="citation")
+    region_docs: dict[str, set[str]] = defaultdict(set)
+    region_reports: dict[str, set[str]] = defaultdict(set)
+    doc_regions: dict[str, set[str]] = defaultdict(set)
+    for (region_iri, doc), items in evidence.items():
+        region_docs[region_iri].add(doc)
+        region_reports[region_iri].update(e.report for e in items)
+        doc_regions[doc].add(region_iri)
+    for iri in sorted(region_docs):
+        attrs = region_node_attrs(data, iri)
+        region = data.regions[iri]
+        attrs["title"] = tt.tooltip(
+            region.label,
+            [
+                tt.line("行政区划代码 code", region.adcode),
+                tt.line("层级 level", level_name(region.level)),
+                tt.line("省份 province", data.province_label(region)),
+                tt.line("引用文件 directives cited", len(region_docs[iri])),
+                tt.line("报告 reports", len(region_reports[iri])),
+            ],
+        )
+        g.add_node(iri, **attrs)
+    for doc in sorted(doc_regions):
+        d = data.directives[doc]
+        n = len(doc_regions[doc])
+        g.add_node(
+            doc,
+            kind="directive",
+            label=d.display,
+            level=d.level,
+            number=d.number,
+            doc_title=d.title,
+            issuer=d.issuer,
+            year=d.year,
+            cited_by=n,
+            color=level_color(d.level),
+            size=directive_size(n),
+            shape="dot",
+            title=tt.tooltip(
+                d.display,
+                [
+                    tt.line("标题 title", f"《{d.title}》" if d.title else ""),
+                    tt.line("发文机关 issuer", d.issuer),
+                    tt.line("层级 level", level_name(d.level)),
+                    tt.line("年份 year", d.year),
+                    tt.line("引用地区 cited by regions", n),
+                ],
+            ),
+        )
+    for (region_iri, doc), items in sorted(evidence.items()):
+        ordered = tuple(sorted(set(items), key=lambda e: (e.year or 0, e.report, e.quote)))
+        years = tuple(sorted({e.year for e in ordered if e.year is not None}))
+        r, d = data.regions[region_iri], data.directives[doc]
+        g.add_edge(
+            region_iri,
+            doc,
+            years=years,
+            reports=len({e.report for e in ordered}),
+            weight=len({e.report for e in ordered}),
+            evidence=ordered,
+            title=tt.tooltip(f"{r.label} 引用 cites {d.display}", [tt.line("标题 title", d.title)], ordered),
+        )
+    return g
+
+
+def citation_positions(graph: nx.DiGraph, data: ViewData) -> dict[str, tuple[float, float]]:
+    """Regions on the map, State directives in columns to its left, local directives amid their citing regions."""
+    regions = [data.regions[n] for n, a in graph.nodes(data=True) if a["kind"] == "region"]
+    pos = region_positions(regions, data.regions)
+    order = sorted(pos, key=lambda n: (level_rank(data.regions[n].level), data.regions[n].adcode, n))
+    wanted = [(n, pos[n]) for n in order]
+    hubs: list[str] = []
+    local: list[str] = []
+    for n, a in graph.nodes(data=True):
+        if a["kind"] != "directive":
+            continue
+        (hubs if a["level"] in HUB_LEVELS else local).append(n)
+    for n in sorted(local, key=lambda n: (-graph.nodes[n]["cited_by"], n)):
+        citing = [pos[r] for r in graph.predecessors(n) if r in pos]
+        x = sum(p[0] for p in citing) / len(citing)
+        y = sum(p[1] for p in citing) / len(citing)
+        wanted.append((n, (x, y)))
+    placed = remove_overlaps(wanted, cell=GRID)
+    left, top, _right, bottom = bounds(placed.values())
+    hubs.sort(key=lambda n: (level_rank(graph.nodes[n]["level"]), -graph.nodes[n]["cited_by"], n))
+    if hubs:
+        spacing = 2 * max(float(graph.nodes[n]["size"]) for n in hubs[:10]) + 28.0  # node and its label
+        placed.update(columns(hubs, left - 3 * spacing, top, max(bottom, top + 10 * spacing), spacing))
+    return placed
+
+
+def _legend(graph: nx.DiGraph) -> list[LegendItem]:
+    """Regions, then the issuing levels present on the page."""
+    levels = {a["level"] for _, a in graph.nodes(data=True) if a["kind"] == "directive"}
+    items = [LegendItem("地区 region", REGION_COLOR, "square")]
+    items += [LegendItem(f"{level_name(lv)} directive", level_color(lv)) for lv in LEVEL_ORDER if lv in levels]
+    return items
+
+
+def _add_facets(graph: nx.DiGraph) -> None:
+    for _, a in graph.nodes(data=True):
+        if a["kind"] == "region":
+            a["facets"] = {"province": [a["province"]], "rlevel": [a["level"]]}
+        else:
+            a["facets"] = {"dlevel": [a["level"]]}
+    for _, _, a in graph.edges(data=True):
+        a["facets"] = {"year": [str(y) for y in a["years"]]}
+
+
+def _filters(graph: nx.DiGraph, data: ViewData) -> list[Filter]:
+    regions = [a for _, a in graph.nodes(data=True) if a["kind"] == "region"]
+    docs = [a for _, a in graph.nodes(data=True) if a["kind"] == "directive"]
+    prov_names = {a["province"]: a["province_label"] for a in regions}
+    found = [
+        facet_filter("province", "省份 province", prov_names, names=prov_names),
+        facet_filter(
+            "year", "报告年度 report year", (str(y) for _, _, e in graph.edges(data=True) for y in e["years"])
+        ),
+        facet_filter("rlevel", "地区层级 region level", (a["level"] for a in regions), level_name, level_rank),
+        facet_filter("dlevel", "发文层级 issuing level", (a["level"] for a in docs), level_name, level_rank),
+    ]
+    return [f for f in found if f is not None]
+
+
+def citation_pages(graph: nx.DiGraph, data: ViewData, max_nodes: int) -> list[Page]:
+    """One page when the graph fits in ``max_nodes``, else one page per province (its regions and their
+    directives; the least-cited directives are left out of a province page that would still be too big)."""
+    subtitle = "地区 ↔ 所引文件 · regions ↔ the directives their reports cite"
+    if graph.number_of_nodes() <= max_nodes:
+        parts = [("", "", graph.copy(), 0)]
+    else:
+        parts = []
+        for i, (key, label, members) in enumerate(province_groups(graph)):
+            sub = graph.subgraph(sorted(set(members) | {d for r in members for d in graph.successors(r)})).copy()
+
+            def rank(n: str, sub: nx.DiGraph = sub) -> tuple[int, str]:
+                return (-sub.in_degree(n), n)
+
+            sub, left_out = trim_to(sub, members, max_nodes, rank)
+            parts.append((slug_key(key, i), label, sub, left_out))
+    pages = []
+    for key, label, sub, left_out in parts:
+        for n, (x, y) in citation_positions(sub, data).items():
+            sub.nodes[n]["x"], sub.nodes[n]["y"] = x, y
+        _add_facets(sub)
+        notes = [f"{left_out} least-cited directives left out of this page (all are in the GEXF export)"]
+        notes = notes if left_out else []
+        pages.append(
+            Page(
+                view="citation",
+                slug=f"citation/p{key}.html" if key else "citation.html",
+                title=f"引用网络 Citation network{' · ' + label if label else ''}",
+                subtitle=subtitle,
+                graph=sub,
+                filters=_filters(sub, data),
+                legend=_legend(sub),
+                notes=notes,
+                directed=True,
+            )
+        )
+    return pages

@@ -1,0 +1,194 @@
+"""Co-citation of regions: two regions are linked when their reports cite the same directives.
+
+The network is networkx's weighted bipartite projection of the citation network onto regions (weight = directives
+cited by both), with Louvain communities (fixed seed): groups of governments that follow the same directives.
+Directives cited by more than half of all regions (or by more than 300) link nearly everyone and tell no group apart,
+so they are left out of the projection (when there are at least 20 regions) — they would also make it quadratic;
+each region keeps only its strongest links, which keeps the graph readable and the community detection fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+from networkx.algorithms import bipartite
+
+from kg.views import tooltips as tt
+from kg.views.citation import region_node_attrs
+from kg.views.data import ViewData
+from kg.views.layout import force_layout, pack_groups
+from kg.views.page import LegendItem, Page, facet_filter
+from kg.views.style import level_name, palette_color
+
+SEED = 42  # Louvain and layout seed: same store, same communities, same picture
+TOP_K = 8  # strongest links kept per region
+MAX_SHARE = 0.5  # directives cited by more than this share of regions are left out of the projection,
+MAX_FANOUT = 300  # and so are directives cited by more than this many regions
+MIN_REGIONS_FOR_SHARE = 20
+
+
+@dataclass
+class CocitationInfo:
+    """What the projection left out (shown on the page and the index)."""
+
+    ubiquitous: list[str] = field(default_factory=list)  # directive labels left out as cited by nearly everyone
+    isolated: int = 0  # regions sharing no directive with any other region
+    communities: int = 0
+
+
+def build_cocitation_graph(
+    citation: nx.DiGraph, data: ViewData, *, top_k: int = TOP_K, seed: int = SEED
+) -> tuple[nx.Graph, CocitationInfo]:
+    """Regions linked by shared directives, with ``community`` (0 = largest) and ``color`` on every node.
+
+    Edge attributes: ``weight`` (directives cited by both), ``shared`` (their labels, sorted), ``title``.
+    """
+    info = CocitationInfo()
+    regions = sorted(n for n, a in citation.nodes(data=True) if a["kind"] == "region")
+    docs = sorted(n for n, a in citation.nodes(data=True) if a["kind"] == "directive")
+    limit = min(len(regions) * MAX_SHARE, MAX_FANOUT) if len(regions) >= MIN_REGIONS_FOR_SHARE else math.inf
+    kept = [d for d in docs if 2 <= citation.in_degree(d) <= limit]
+    info.ubiquitous = sorted(citation.nodes[d]["label"] for d in docs if citation.in_degree(d) > limit)
+    b = nx.Graph()
+    b.add_nodes_from(regions, bipartite=0)
+    b.add_nodes_from(kept, bipartite=1)
+    kept_set = set(kept)
+    b.add_edges_from(sorted((r, d) for r, d in citation.edges if d in kept_set))
+    full = bipartite.weighted_projected_graph(b, regions)
+    strongest: set[tuple[str, str]] = set()
+    for n in sorted(full.nodes):
+        ranked = sorted(full[n].items(), key=lambda kv: (-kv[1]["weight"], kv[0]))[:top_k]
+        strongest.update((min(n, m), max(n, m)) for m, _ in ranked)
+    g = nx.Graph(name="cocitation")
+    connected = sorted({n for e in strongest for n in e})
+    info.isolated = len(regions) - len(connected)
+    for n in connected:
+        g.add_node(n, **region_node_attrs(data, n))
+    for u, v in sorted(strongest):
+        shared = sorted(citation.nodes[d]["label"] for d in set(b[u]) & set(b[v]))
+        g.add_edge(u, v, weight=len(shared), shared=tuple(shared))
+    communities = nx.community.louvain_communities(g, weight="weight", seed=seed) if g.number_of_nodes() else []
+    ordered = sorted((sorted(c) for c in communities), key=lambda c: (-len(c), c[0]))
+    info.communities = len(ordered)
+    for i, members in enumerate(ordered):
+        for n in members:
+            g.nodes[n]["community"] = i
+            g.nodes[n]["color"] = palette_color(i)
+    for n, a in g.nodes(data=True):
+        region = data.regions[n]
+        partners = sorted(g[n].items(), key=lambda kv: (-kv[1]["weight"], kv[0]))[:5]
+        a["cites"] = citation.out_degree(n)
+        a["title"] = tt.tooltip(
+            region.label,
+            [
+                tt.line("社群 community", a["community"] + 1),
+                tt.line("层级 level", level_name(region.level)),
+                tt.line("省份 province", data.province_label(region)),
+                tt.line("引用文件 directives cited", a["cites"]),
+                tt.line(
+                    "最相近 closest",
+                    "、".join(f"{data.regions[m].label} ({e['weight']})" for m, e in partners),
+                ),
+            ],
+        )
+    for u, v, a in g.edges(data=True):
+        more = f" … +{len(a['shared']) - 8}" if len(a["shared"]) > 8 else ""
+        a["title"] = tt.tooltip(
+            f"{data.regions[u].label} & {data.regions[v].label}",
+            [tt.line("共同引用 directives cited by both", a["weight"])]
+            + [tt.esc(s) for s in a["shared"][:8]]
+            + ([tt.esc(more)] if more else []),
+        )
+    return g, info
+
+
+def cocitation_positions(graph: nx.Graph, members: list[list[str]]) -> dict[str, tuple[float, float]]:
+    """Each community laid out on its own (igraph), the communities packed side by side, largest first."""
+    layouts, radii = {}, []
+    for i, nodes in enumerate(members):
+        extent = 70.0 * math.sqrt(len(nodes)) + 40.0
+        layouts[i] = force_layout(graph.subgraph(nodes), seed=SEED, extent=extent)
+        radii.append((str(i), extent / 2 + 20.0))
+    centers = pack_groups(radii)
+    pos = {}
+    for i, layout in layouts.items():
+        cx, cy = centers[str(i)]
+        for n, (x, y) in layout.items():
+            pos[n] = (round(cx + x, 1), round(cy + y, 1))
+    return pos
+
+
+def community_members(graph: nx.Graph) -> list[list[str]]:
+    by: dict[int, list[str]] = {}
+    for n, a in graph.nodes(data=True):
+        by.setdefault(a["community"], []).append(n)
+    return [sorted(by[k]) for k in sorted(by)]
+
+
+def cocitation_pages(graph: nx.Graph, info: CocitationInfo, max_nodes: int) -> list[Page]:
+    """One page when it fits, else communities packed into pages of at most ``max_nodes`` (largest first;
+    a community larger than that alone keeps its best-connected regions)."""
+    members = community_members(graph)
+    bins: list[list[int]] = []
+    if graph.number_of_nodes() <= max_nodes:
+        bins = [list(range(len(members)))]
+    else:
+        current: list[int] = []
+        size = 0
+        for i, nodes in enumerate(members):
+            if current and size + len(nodes) > max_nodes:
+                bins.append(current)
+                current, size = [], 0
+            current.append(i)
+            size += len(nodes)
+        if current:
+            bins.append(current)
+    notes = []
+    if info.ubiquitous:
+        shown = "、".join(info.ubiquitous[:6]) + (" …" if len(info.ubiquitous) > 6 else "")
+        notes.append(f"Left out as cited by nearly every region: {shown}")
+    if info.isolated:
+        notes.append(f"{info.isolated} regions share no directive with another region and are not drawn")
+    pages = []
+    for k, group in enumerate(bins):
+        nodes = [n for i in group for n in members[i]]
+        dropped = 0
+        if len(nodes) > max_nodes:
+            strength = dict(graph.subgraph(nodes).degree(weight="weight"))
+            keep = sorted(nodes, key=lambda n: (-strength[n], n))[:max_nodes]
+            dropped, nodes = len(nodes) - len(keep), sorted(keep)
+        sub = graph.subgraph(nodes).copy()
+        for n, (x, y) in cocitation_positions(sub, community_members(sub)).items():
+            sub.nodes[n]["x"], sub.nodes[n]["y"] = x, y
+        for _, a in sub.nodes(data=True):
+            a["facets"] = {"province": [a["province"]], "community": [str(a["community"] + 1)]}
+        prov = {a["province"]: a["province_label"] for _, a in sub.nodes(data=True)}
+        filters = [
+            f
+            for f in (
+                facet_filter("province", "省份 province", prov, names=prov),
+                facet_filter("community", "社群 community", (str(i + 1) for i in group), order=int),
+            )
+            if f is not None
+        ]
+        span = f"communities {group[0] + 1}–{group[-1] + 1}" if len(group) > 1 else f"community {group[0] + 1}"
+        title = "共引网络 Co-citation of regions" + (f" · {span}" if len(bins) > 1 else "")
+        legend = [
+            LegendItem(f"社群 community {i + 1} ({len(members[i])})", palette_color(i), "square") for i in group[:12]
+        ]
+        page_notes = notes + ([f"{dropped} weakly linked regions of this community left out"] if dropped else [])
+        pages.append(
+            Page(
+                view="cocitation",
+                slug=f"cocitation/c{k + 1:02d}.html" if len(bins) > 1 else "cocitation.html",
+                title=title,
+                subtitle="两地引用相同文件即相连 · regions linked by the directives both cite (Louvain communities)",
+                graph=sub,
+                filters=filters,
+                legend=legend,
+                notes=page_notes,
+            )
+        )
+    return pages

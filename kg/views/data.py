@@ -1,0 +1,282 @@
+"""What the views read from the store: named SPARQL queries (``queries/views/*.rq``) turned into plain records.
+
+Nothing below this module sees RDF: the graph builders take these records, and pyvis only ever sees networkx
+graphs. Every collection is sorted, so the same store always gives the same records in the same order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kg.config import Config
+from kg.queries import Table, load_query, run_select
+
+LEVELS = ("national", "province", "city", "county", "township", "unknown")
+_YEAR_IN_NUMBER = re.compile(r"[〔\[［(（]\s*((?:19|20)\d{2})\s*[〕\]］)）]")
+_YEAR = re.compile(r"^\s*((?:19|20)\d{2})")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a fact was read: the report (title, year) and the quoted sentence (``oa:exact``)."""
+
+    report: str
+    report_title: str
+    year: int | None
+    quote: str
+
+
+@dataclass(frozen=True)
+class Region:
+    iri: str
+    adcode: str
+    label: str
+    level: str
+    province: str  # IRI of the province region ("" for the State or when unknown)
+    parent: str  # IRI of the containing region ("" when unknown)
+    lat: float | None
+    lon: float | None
+
+    @property
+    def province_code(self) -> str:
+        """Two-digit province prefix of the adcode ("10" for the State, "" when there is no adcode)."""
+        return self.adcode[:2] if len(self.adcode) >= 2 else ""
+
+
+@dataclass(frozen=True)
+class Report:
+    iri: str
+    title: str
+    region: str
+    year: int | None
+    level: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Directive:
+    iri: str
+    number: str
+    title: str
+    issuer: str
+    level: str
+    year: int | None
+
+    @property
+    def display(self) -> str:
+        """The 文号 when there is one, else the title, else the IRI's last segment."""
+        return self.number or (f"《{self.title}》" if self.title else self.iri.rsplit("/", 1)[-1])
+
+
+@dataclass(frozen=True)
+class Citation:
+    iri: str
+    report: str
+    doc: str
+    number: str
+    title: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class PlatformUse:
+    iri: str
+    report: str
+    type: str
+    name: str
+    url: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class PlatformType:
+    notation: str
+    zh: str
+    en: str
+
+    @property
+    def label(self) -> str:
+        return self.zh or self.en or self.notation
+
+
+@dataclass
+class ViewData:
+    """Everything the views draw, read once from the store."""
+
+    regions: dict[str, Region] = field(default_factory=dict)
+    reports: dict[str, Report] = field(default_factory=dict)
+    directives: dict[str, Directive] = field(default_factory=dict)
+    citations: list[Citation] = field(default_factory=list)
+    platforms: list[PlatformUse] = field(default_factory=list)
+    platform_types: dict[str, PlatformType] = field(default_factory=dict)
+
+    def region_of(self, report: str) -> Region | None:
+        rep = self.reports.get(report)
+        return self.regions.get(rep.region) if rep else None
+
+    def evidence(self, report: str, quote: str) -> Evidence:
+        rep = self.reports.get(report)
+        if rep is None:
+            return Evidence(report, "", None, quote)
+        return Evidence(report, rep.title, rep.year, quote)
+
+    def province_label(self, region: Region) -> str:
+        prov = self.regions.get(region.province)
+        if prov is not None:
+            return prov.label
+        return region.label if region.level == "province" else ""
+
+    def province_key(self, region: Region) -> str:
+        """A stable key of the region's province: its two-digit code ("10" for the State)."""
+        prov = self.regions.get(region.province)
+        return (prov.province_code if prov else "") or region.province_code or "00"
+
+
+def year_of(text: str) -> int | None:
+    """The year of an xsd:gYear / xsd:date lexical form ("2016", "2017-02-28"), or None."""
+    m = _YEAR.match(text or "")
+    return int(m.group(1)) if m else None
+
+
+def year_in_number(number: str) -> int | None:
+    """The year printed inside a 文号: 国办发〔2016〕19号 → 2016."""
+    m = _YEAR_IN_NUMBER.search(number or "")
+    return int(m.group(1)) if m else None
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def _rows(store: ox.Store, config: Config, name: str, params: dict[str, str] | None = None) -> list[dict[str, str]]:
+    table: Table = run_select(store, load_query(f"views/{name}", config.queries_dir), params)
+    return [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+
+
+def _level(text: str) -> str:
+    return text if text in LEVELS else "unknown"
+
+
+def _first_quotes(rows: list[dict[str, str]], key: str) -> dict[str, str]:
+    """The quote of each fact's earliest mention (rows come ordered by fact, then start offset)."""
+    best: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        quote = row.get("quote", "")
+        if not quote:
+            continue
+        start = int(row["start"]) if row.get("start", "").lstrip("-").isdigit() else 1 << 62
+        current = best.get(row[key])
+        if current is None or (start, quote) < current:
+            best[row[key]] = (start, quote)
+    return {k: v[1] for k, v in best.items()}
+
+
+def read_view_data(store: ox.Store, config: Config) -> ViewData:
+    """Read regions, reports, directives, citations and platforms through ``queries/views/*.rq``."""
+    data = ViewData()
+    for row in _rows(store, config, "regions"):
+        data.regions[row["region"]] = Region(
+            iri=row["region"],
+            adcode=row["adcode"],
+            label=row["label"] or row["adcode"] or row["region"].rsplit("/", 1)[-1],
+            level=_level(row["level"]),
+            province=row["province"],
+            parent=row["parent"],
+            lat=_float(row["lat"]),
+            lon=_float(row["lon"]),
+        )
+    for row in _rows(store, config, "reports"):
+        year = year_of(row["year"]) or year_of(row["issued"])
+        data.reports[row["report"]] = Report(
+            iri=row["report"],
+            title=row["title"],
+            region=row["region"],
+            year=year,
+            level=_level(row["level"]),
+            body=row["body"],
+        )
+    for row in _rows(store, config, "directives"):
+        number = row["number"]
+        data.directives[row["doc"]] = Directive(
+            iri=row["doc"],
+            number=number,
+            title=row["title"] or row["citedTitle"],
+            issuer=row["issuer"] or row["issuerCode"],
+            level=_level(row["level"]),
+            year=year_of(row["date"]) or year_in_number(number),
+        )
+    citation_rows = _rows(store, config, "citations")
+    quotes = _first_quotes(citation_rows, "citation")
+    seen: set[str] = set()
+    for row in citation_rows:
+        if row["citation"] in seen:
+            continue
+        seen.add(row["citation"])
+        data.citations.append(
+            Citation(
+                iri=row["citation"],
+                report=row["report"],
+                doc=row["doc"],
+                number=row["number"],
+                title=row["citedTitle"],
+                quote=quotes.get(row["citation"], ""),
+            )
+        )
+    data.citations.sort(key=lambda c: (c.report, c.doc, c.iri))
+    platform_rows = _rows(store, config, "platforms")
+    pquotes = _first_quotes(platform_rows, "platform")
+    seen = set()
+    for row in platform_rows:
+        if row["platform"] in seen:
+            continue
+        seen.add(row["platform"])
+        data.platforms.append(
+            PlatformUse(
+                iri=row["platform"],
+                report=row["report"],
+                type=row["type"] or "other",
+                name=row["name"],
+                url=row["url"],
+                quote=pquotes.get(row["platform"], ""),
+            )
+        )
+    data.platforms.sort(key=lambda p: (p.report, p.type, p.iri))
+    for row in _rows(store, config, "platform-types"):
+        if row["notation"]:
+            data.platform_types[row["notation"]] = PlatformType(row["notation"], row["zh"], row["en"])
+    for use in data.platforms:  # a type the vocabulary graph lacks still gets a node
+        data.platform_types.setdefault(use.type, PlatformType(use.type, "", ""))
+    return data
+
+
+@dataclass(frozen=True)
+class FirstCitation:
+    """A region's first citation of one directive (the diffusion view)."""
+
+    region: str
+    year: int
+    evidence: Evidence
+
+
+def read_first_citations(store: ox.Store, config: Config, data: ViewData, doc: str) -> list[FirstCitation]:
+    """For one directive, each citing region's earliest report year and its evidence (``views/diffusion.rq``)."""
+    rows = _rows(store, config, "diffusion", {"doc": doc})
+    quotes = _first_quotes(rows, "citation")
+    by_region: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for row in rows:
+        year = year_of(row["year"]) or year_of(row["issued"])
+        if year is None or row["region"] not in data.regions:
+            continue
+        by_region[row["region"]].append((year, row["report"], quotes.get(row["citation"], "")))
+    firsts = []
+    for region, hits in sorted(by_region.items()):
+        year, report, quote = min(hits)
+        firsts.append(FirstCitation(region, year, data.evidence(report, quote)))
+    return sorted(firsts, key=lambda f: (f.year, f.region))

@@ -1,0 +1,79 @@
+"""Colours, sizes and names shared by every view (one place, so the legends and the graphs agree)."""
+
+from __future__ import annotations
+
+import math
+
+# Issuing level of a directive (and level of a region). Colour-blind-safe (Okabe–Ito) hues.
+LEVEL_COLORS: dict[str, str] = {
+    "national": "#D55E00",  # vermilion
+    "province": "#E69F00",  # orange
+    "city": "#009E73",  # bluish green
+    "county": "#0072B2",  # blue
+    "township": "#56B4E9",  # sky blue
+    "unknown": "#999999",  # grey
+}
+LEVEL_NAMES: dict[str, str] = {
+    "national": "国家 national",
+    "province": "省级 province",
+    "city": "市级 city",
+    "county": "县级 county",
+    "township": "乡镇 township",
+    "unknown": "未知 unknown",
+}
+# The cascade of the diffusion view, top to bottom.
+LEVEL_ORDER: tuple[str, ...] = ("national", "province", "city", "county", "township", "unknown")
+
+REGION_COLOR = "#5B6B7F"  # slate: regions are drawn as squares in a neutral colour
+REGION_SIZES: dict[str, float] = {"national": 14, "province": 12, "city": 9, "county": 6, "township": 5, "unknown": 6}
+
+# Communities and platform types: a fixed categorical palette (Tableau 20 order), reused cyclically.
+PALETTE: tuple[str, ...] = (
+    "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC",
+    "#A0CBE8", "#FFBE7D", "#FF9D9A", "#86BCB6", "#8CD17D", "#F1CE63", "#D4A6C8", "#FABFD2", "#D7B5A6", "#79706E",
+)  # fmt: skip
+
+PLATFORM_ORDER: tuple[str, ...] = (
+    "portal", "wechat", "weibo", "app", "gazette", "hotline", "mailbox", "press_conference", "online_interview",
+    "service_platform", "reading_room", "bulletin_board", "mass_media", "sms", "other",
+)  # fmt: skip
+
+
+def level_color(level: str) -> str:
+    return LEVEL_COLORS.get(level, LEVEL_COLORS["unknown"])
+
+
+def level_name(level: str) -> str:
+    return LEVEL_NAMES.get(level, LEVEL_NAMES["unknown"])
+
+
+def level_rank(level: str) -> int:
+    return LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER) - 1
+
+
+def directive_size(cited_by: int) -> float:
+    """Node size of a directive cited by ``cited_by`` regions: area grows with the count, capped."""
+    return round(min(6.0 + 4.0 * math.sqrt(max(cited_by, 0)), 48.0), 2)
+
+
+def hub_size(count: int) -> float:
+    """Node size of a platform type run by ``count`` regions."""
+    return round(min(10.0 + 3.0 * math.sqrt(max(count, 0)), 60.0), 2)
+
+
+def region_size(level: str) -> float:
+    return REGION_SIZES.get(level, REGION_SIZES["unknown"])
+
+
+def palette_color(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def platform_color(notation: str) -> str:
+    rank = PLATFORM_ORDER.index(notation) if notation in PLATFORM_ORDER else len(PLATFORM_ORDER)
+    return palette_color(rank)
+
+
+def hex_to_rgb(color: str) -> tuple[int, int, int]:
+    c = color.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
