@@ -24,14 +24,12 @@ def cli(verbose: bool) -> None:
 
 def _register() -> None:
     from kg.cli import build as build_cmds
+    from kg.cli import serve as serve_cmds
     from kg.cli import view as view_cmds
 
-    for module in (build_cmds, view_cmds):
+    for module in (build_cmds, view_cmds, serve_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
-    from kg.cli import serve as serve_cmds
-    for command in serve_cmds.COMMANDS:
-        cli.add_command(command)
 
 
 _register()

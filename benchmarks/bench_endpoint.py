@@ -1,0 +1,395 @@
+"""Benchmark of ``kg serve`` against raw ``oxigraph serve-read-only`` and rdflib-endpoint.
+
+Generated data following docs/model.md (one named graph per report: source, report, citations with mentions,
+platforms, statistics; plus regions and directives), at least 1M triples, written with pyoxigraph ``bulk_extend``
+and cached under the temporary directory. Eight client processes (keep-alive HTTP/1.1, stdlib ``http.client``)
+send POSTed queries for ``--seconds`` each, one server at a time, two workloads:
+
+- lookup: the reports of one region (a random county, city or province per request), with title and year;
+- aggregate: which regions cite which directives: reports per (region, cited document) within one province.
+
+Targets: gateway >= 0.8x raw Oxigraph's throughput, >= 10x rdflib-endpoint's.
+
+    .venv/bin/python benchmarks/bench_endpoint.py [--reports 11000] [--seconds 20] [--clients 8] [--skip-rdflib]
+
+Not a test: prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+import pyoxigraph as ox
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kg.iris import Minter, concept  # noqa: E402
+from kg.namespaces import DEFAULT_BASE, ELI, GK, SDMX_DIM  # noqa: E402
+
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+DCT = "http://purl.org/dc/terms/"
+SDO = "https://schema.org/"
+QB = "http://purl.org/linked-data/cube#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+CACHE = Path(tempfile.gettempdir()) / "govkg-bench" / "endpoint-store-v1"
+PLATFORMS = ["portal", "wechat", "weibo", "app", "gazette", "hotline"]
+INDICATORS = ["info_disclosed_total", "requests_received", "requests_answered"]
+
+
+def N(iri: object) -> ox.NamedNode:
+    return ox.NamedNode(str(iri))
+
+
+def lit(value: object, datatype: str | None = None) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode(XSD + datatype)) if datatype else ox.Literal(str(value))
+
+
+# -- data -----------------------------------------------------------------------------------------------------
+def generate(store_dir: Path, reports: int, seed: int = 7) -> dict[str, object]:
+    """Write the synthetic store; returns what the clients need (regions with reports, provinces)."""
+    rng = random.Random(seed)
+    m = Minter(DEFAULT_BASE)
+    store = ox.Store(str(store_dir))
+    regions_graph, shared = N(m.shared_graph("regions")), N(m.shared_graph("vocabularies"))
+    quads: list[ox.Quad] = []
+
+    def add(s: object, p: object, o: object, g: ox.NamedNode) -> None:
+        subject = s if isinstance(s, ox.NamedNode) else N(s)
+        obj = N(o) if isinstance(o, str) else o
+        quads.append(ox.Quad(subject, N(p), obj, g))  # type: ignore[arg-type]
+
+    provinces, cities, counties = [], [], []
+    for p in range(11, 42):
+        provinces.append(f"{p}0000")
+        for c in range(1, 11):
+            cities.append((f"{p}{c:02d}00", f"{p}0000"))
+            for k in range(1, 9):
+                counties.append((f"{p}{c:02d}{k:02d}", f"{p}{c:02d}00", f"{p}0000"))
+    levels = [(code, code, code, "province") for code in provinces]
+    levels += [(code, parent, prov, "city") for code, prov in cities for parent in [prov]]
+    levels += [(code, parent, prov, "county") for code, parent, prov in counties]
+    for code, parent, prov, level in levels:
+        r = m.region(code)
+        add(r, RDF_TYPE.value, str(GK.Region), regions_graph)
+        add(r, RDF_TYPE.value, SDO + "AdministrativeArea", regions_graph)
+        add(r, RDFS_LABEL.value, ox.Literal(f"区划{code}", language="zh"), regions_graph)
+        add(r, GK.adcode, lit(code), regions_graph)
+        add(r, GK.level, str(concept("level", level)), regions_graph)
+        add(r, GK.province, str(m.region(prov)), regions_graph)
+        if code != parent:
+            add(r, SDO + "containedInPlace", str(m.region(parent)), regions_graph)
+    docs = []
+    for i in range(300):
+        issuer, code = ("国办发", "100000") if i < 100 else (f"省{i % 31}办发", provinces[i % 31])
+        number = f"{issuer}〔{2008 + i % 15}〕{i}号"
+        d = m.document(number, code)
+        docs.append(d)
+        add(d, RDF_TYPE.value, str(ELI.LegalResource), shared)
+        add(d, ELI.id_local, lit(number), shared)
+        add(d, ELI.title, ox.Literal(f"关于第{i}项工作的通知", language="zh"), shared)
+        add(d, GK.issuerCode, lit(issuer), shared)
+        add(d, GK.issuerRegion, str(m.region(code)), shared)
+        add(d, ELI.date_document, lit(2008 + i % 15, "gYear"), shared)
+    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(docs))]
+    with_reports: set[str] = set()
+    for n in range(reports):
+        code, _, _, level = rng.choice(levels[:31] * 3 + levels[31:341] * 2 + levels[341:])
+        with_reports.add(code)
+        year = rng.randint(2010, 2023)
+        sid = f"report-{n}.txt"
+        g, src, rep = N(m.graph(sid)), m.source(sid), m.report(code, "government", year, sid) + f"-{n}"
+        add(src, RDF_TYPE.value, str(GK.SourceDocument), g)
+        add(src, GK.fileName, lit(sid), g)
+        add(src, DCT + "identifier", lit(sid), g)
+        add(src, GK.encoding, lit("utf-8"), g)
+        add(src, GK.sha256, lit(f"{n:064x}"), g)
+        add(src, GK.characters, lit(rng.randint(3000, 20000), "integer"), g)
+        add(rep, RDF_TYPE.value, str(GK.AnnualReport), g)
+        add(rep, GK.source, str(src), g)
+        add(rep, DCT + "title", lit(f"{year}年区划{code}政府信息公开工作年度报告"), g)
+        add(rep, GK.reportingRegion, str(m.region(code)), g)
+        add(rep, GK.reportingBody, str(m.government(code)), g)
+        add(rep, GK.level, str(concept("level", level)), g)
+        add(rep, GK.bodyKind, str(concept("body", "government")), g)
+        add(rep, GK.yearCovered, lit(year, "gYear"), g)
+        add(rep, DCT + "issued", lit(f"{year + 1}-03-{rng.randint(1, 28):02d}", "date"), g)
+        add(rep, GK.indexNumber, lit(f"0144{n:08d}/{year + 1}-00001"), g)
+        for k, d in enumerate(set(rng.choices(docs, weights, k=rng.randint(3, 9)))):
+            c, mention = m.fact(sid, "citation", str(k)), m.mention(sid, 100 * k, 100 * k + 20)
+            add(rep, GK.cites, str(d), g)
+            add(rep, GK.citation, str(c), g)
+            add(c, RDF_TYPE.value, str(GK.Citation), g)
+            add(c, GK.citedDocument, str(d), g)
+            add(c, GK.citedNumber, lit(d.split("/")[-1]), g)
+            add(c, GK.mention, str(mention), g)
+            add(mention, RDF_TYPE.value, str(GK.Mention), g)
+            add(mention, GK.fromSource, str(src), g)
+        for k, kind in enumerate(rng.sample(PLATFORMS, 2)):
+            p = m.fact(sid, "platform", str(k))
+            add(rep, GK.platform, str(p), g)
+            add(p, RDF_TYPE.value, str(GK.Platform), g)
+            add(p, RDF_TYPE.value, SDO + "WebSite", g)
+            add(p, GK.platformType, str(concept("platform", kind)), g)
+            add(p, SDO + "name", lit(f"区划{code}{kind}"), g)
+            add(p, SDO + "url", lit(f"www.r{code}.gov.cn"), g)
+            add(p, GK.operatedBy, str(m.government(code)), g)
+        for indicator in INDICATORS:
+            o = m.fact(sid, "obs", indicator)
+            add(o, RDF_TYPE.value, QB + "Observation", g)
+            add(o, QB + "dataSet", str(m.dataset("disclosure-statistics")), g)
+            add(o, GK.report, str(rep), g)
+            add(o, str(SDMX_DIM) + "refArea", str(m.region(code)), g)
+            add(o, str(SDMX_DIM) + "refPeriod", lit(year, "gYear"), g)
+            add(o, GK.indicator, str(concept("indicator", indicator)), g)
+            add(o, GK.value, lit(rng.randint(0, 5000), "integer"), g)
+        if len(quads) > 200_000:
+            store.bulk_extend(quads)
+            quads.clear()
+    store.bulk_extend(quads)
+    store.flush()
+    store.optimize()
+    triples = len(store)
+    del store
+    return {"triples": triples, "regions": sorted(with_reports), "provinces": provinces}
+
+
+def ensure_store(reports: int) -> tuple[Path, dict[str, object]]:
+    store, meta_path = CACHE / f"store-{reports}", CACHE / f"store-{reports}.json"
+    if meta_path.exists() and (store / "CURRENT").exists():
+        return store, json.loads(meta_path.read_text())
+    shutil.rmtree(store, ignore_errors=True)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    meta = generate(store, reports)
+    print(f"generated {meta['triples']:,} triples in {time.monotonic() - started:.0f} s into {store}", file=sys.stderr)
+    meta_path.write_text(json.dumps(meta))
+    return store, meta
+
+
+# -- queries --------------------------------------------------------------------------------------------------
+PREFIXES = f"PREFIX gk: <{GK}>\nPREFIX dcterms: <{DCT}>\n"
+
+
+def lookup(region: str) -> str:
+    return PREFIXES + textwrap.dedent(f"""\
+        SELECT ?report ?title ?year WHERE {{
+          ?report gk:reportingRegion <{DEFAULT_BASE}region/{region}> ; dcterms:title ?title ; gk:yearCovered ?year .
+        }} ORDER BY ?year ?report""")
+
+
+def aggregate(province: str) -> str:
+    return PREFIXES + textwrap.dedent(f"""\
+        SELECT ?region ?doc (COUNT(DISTINCT ?report) AS ?reports) WHERE {{
+          ?region gk:province <{DEFAULT_BASE}region/{province}> .
+          ?report gk:reportingRegion ?region ; gk:cites ?doc .
+        }} GROUP BY ?region ?doc ORDER BY DESC(?reports) ?region ?doc""")
+
+
+# -- servers --------------------------------------------------------------------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}): {url}")
+        try:
+            response = httpx.post(url, data={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/json"})
+            if response.status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready within {within_s} s")
+
+
+def start_gateway(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    args = [sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port), "--quiet",
+            "--timeout", "120", "--max-concurrent", "16", "--max-queued", "64",
+            "--snapshots", str(work / "snaps")]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/sparql"
+    wait_ready(url, proc, 60)
+    return proc, url
+
+
+def start_raw(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    binary = Path(sys.executable).parent / "oxigraph"
+    # no --timeout-s: in 0.5.13 it leaves one thread per query asleep for the whole timeout, and under this load
+    # Oxigraph then aborts ("failed to allocate an alternative stack"); kg serve runs Oxigraph the same way
+    args = [str(binary), "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{port}",
+            "--union-default-graph"]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/query"
+    wait_ready(url, proc, 30)
+    return proc, url
+
+
+RDFLIB_SERVER = """
+import sys, time, resource, uvicorn
+from rdflib import Dataset
+from rdflib_endpoint import SparqlEndpoint
+started = time.monotonic()
+ds = Dataset(default_union=True)
+ds.parse(sys.argv[1], format="nquads")
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+seconds = time.monotonic() - started
+print(f"rdflib loaded {len(ds):,} quads in {seconds:.0f} s, {rss:.0f} MB", file=sys.stderr, flush=True)
+app = SparqlEndpoint(graph=ds, path="/sparql", cors_enabled=False)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+"""
+
+
+def start_rdflib(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    dump = CACHE / f"{store.name}.nq"
+    if not dump.exists():
+        ox.Store.read_only(str(store)).dump(str(dump), ox.RdfFormat.N_QUADS)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", RDFLIB_SERVER, str(dump), str(port)], stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/sparql"
+    wait_ready(url, proc, 900)
+    return proc, url
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# -- load -----------------------------------------------------------------------------------------------------
+def client(args: tuple[str, list[str], float, float, int]) -> tuple[list[float], int, float]:
+    """One client: keep-alive POSTs until ``until``; latencies of the 200s, errors, time of its last answer."""
+    url, queries, start_at, until, seed = args
+    parts = urlsplit(url)
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"}
+    while time.time() < start_at:
+        time.sleep(0.001)
+    latencies: list[float] = []
+    errors = 0
+    last = start_at
+    while time.time() < until:
+        body = urlencode({"query": rng.choice(queries)})
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", parts.path, body, headers)
+            response = conn.getresponse()
+            data = response.read()
+            ok = response.status == 200 and data.startswith(b"{")
+        except (OSError, http.client.HTTPException):
+            ok = False
+            conn.close()
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+        latencies.append(time.perf_counter() - t0) if ok else None
+        errors += 0 if ok else 1
+        last = time.time()
+    conn.close()
+    return latencies, errors, last
+
+
+def run_load(
+    pool: multiprocessing.pool.Pool, url: str, queries: list[str], clients: int, seconds: float
+) -> dict[str, float]:
+    start_at = time.time() + 0.5
+    results = pool.map(client, [(url, queries, start_at, start_at + seconds, 1000 + i) for i in range(clients)])
+    latencies = sorted(x for lat, _, _ in results for x in lat)
+    errors = sum(e for _, e, _ in results)
+    elapsed = max(last for _, _, last in results) - start_at
+    if not latencies:
+        return {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": errors, "n": 0}
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return {"rps": len(latencies) / elapsed, "p50": statistics.median(latencies) * 1000, "p99": p99 * 1000,
+            "errors": errors, "n": len(latencies)}  # fmt: skip
+
+
+def rows(url: str, query: str) -> int:
+    response = httpx.post(
+        url, data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=600
+    )
+    response.raise_for_status()
+    return len(response.json()["results"]["bindings"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=11000, help="synthetic reports (about 100 triples each)")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--skip-rdflib", action="store_true")
+    opts = parser.parse_args()
+    store, meta = ensure_store(opts.reports)
+    rng = random.Random(1)
+    regions = rng.sample(meta["regions"], min(500, len(meta["regions"])))  # type: ignore[arg-type]
+    workloads = {"lookup": [lookup(r) for r in regions], "aggregate": [aggregate(p) for p in meta["provinces"]]}  # type: ignore[union-attr]
+    servers = [("kg serve", start_gateway), ("raw oxigraph", start_raw)]
+    if not opts.skip_rdflib:
+        servers.append(("rdflib-endpoint", start_rdflib))
+    print(f"store: {meta['triples']:,} triples; {opts.clients} clients, {opts.seconds:g} s per run; "
+          f"{os.cpu_count()} CPUs", file=sys.stderr)  # fmt: skip
+    table: dict[tuple[str, str], dict[str, float]] = {}
+    checks: dict[str, tuple[int, int]] = {}
+    work = Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    ctx = multiprocessing.get_context("spawn")
+    try:
+        with ctx.Pool(opts.clients) as pool:
+            for name, start in servers:
+                proc, url = start(store, work)
+                try:
+                    checks[name] = (rows(url, workloads["lookup"][0]), rows(url, workloads["aggregate"][0]))
+                    for workload, queries in workloads.items():
+                        run_load(pool, url, queries, opts.clients, min(2.0, opts.seconds))  # warm-up
+                        table[(name, workload)] = run_load(pool, url, queries, opts.clients, opts.seconds)
+                        print(f"  {name:16} {workload:9} {table[(name, workload)]}", file=sys.stderr)
+                finally:
+                    stop(proc)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if len(set(checks.values())) != 1:  # the same answers everywhere, or the comparison means nothing
+        print(f"WARNING: the servers disagree on row counts: {checks}", file=sys.stderr)
+    print(f"\n{meta['triples']:,} triples, {opts.clients} clients x {opts.seconds:g} s, rows per answer {checks}\n")
+    print("| server | workload | queries/s | p50 ms | p99 ms | errors |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for (name, workload), r in table.items():
+        print(f"| {name} | {workload} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | {int(r['errors'])} |")
+    print()
+    for workload in workloads:
+        gateway = table[("kg serve", workload)]["rps"]
+        raw = table[("raw oxigraph", workload)]["rps"]
+        line = f"{workload}: gateway/raw oxigraph = {gateway / raw:.2f}x" if raw else f"{workload}: raw oxigraph failed"
+        if ("rdflib-endpoint", workload) in table and table[("rdflib-endpoint", workload)]["rps"] > 0:
+            line += f", gateway/rdflib-endpoint = {gateway / table[('rdflib-endpoint', workload)]['rps']:.1f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

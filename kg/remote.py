@@ -1,0 +1,372 @@
+"""Remote stores: named queries run against any SPARQL endpoint, and the store pushed into any SPARQL 1.1 store.
+
+- :func:`run_select_remote` runs a named query through SPARQLWrapper. Parameters are bound by a ``VALUES`` row
+  placed at the start of the WHERE clause (the variables keep their values in the results, as with the local
+  store's SEP-0007 substitutions); values are written by rdflib (``.n3()``), only declared parameters are
+  accepted, and the bound query is parsed again before it is sent.
+- :func:`push_store` loads every named graph with the Graph Store HTTP Protocol, one ``PUT`` per graph (which
+  replaces the graph, so pushing again duplicates nothing), from a snapshot of the store, then checks the remote's
+  triple counts.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import tempfile
+import urllib.error
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pyoxigraph as ox
+from SPARQLWrapper import JSON, POST, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import (
+    EndPointInternalError,
+    EndPointNotFound,
+    QueryBadFormed,
+    SPARQLWrapperException,
+    Unauthorized,
+    URITooLong,
+)
+
+from kg import __version__
+from kg.errors import KgError, QueryError
+from kg.queries import NamedQuery, Table, bind_params
+from kg.snapshots import make_snapshot
+from kg.store import from_ox
+
+USER_AGENT = f"govkg/{__version__}"
+
+
+class RemoteError(KgError):
+    """A remote endpoint or graph store is unreachable, refuses the request, or fails."""
+
+
+# -- binding parameters ---------------------------------------------------------------------------------------
+def _skip_token(text: str, i: int) -> int:
+    """If a string, IRI or comment starts at ``i``, the index after it; else ``i``."""
+    ch = text[i]
+    if ch == "#":
+        end = text.find("\n", i)
+        return len(text) if end < 0 else end + 1
+    if ch in "\"'":
+        quote = ch * 3 if text.startswith(ch * 3, i) else ch
+        j = i + len(quote)
+        while j < len(text):
+            if text[j] == "\\":
+                j += 2
+                continue
+            if text.startswith(quote, j):
+                return j + len(quote)
+            j += 1
+        return len(text)
+    if ch == "<":
+        j = i + 1
+        while j < len(text) and text[j] not in '<>"{}|^`\\' and not text[j].isspace():
+            j += 1
+        if j < len(text) and text[j] == ">":
+            return j + 1
+    return i
+
+
+def where_clause_start(text: str) -> int:
+    """Index just inside the ``{`` that opens the query's WHERE clause (strings, IRIs and comments skipped)."""
+    depth_paren = depth_brace = 0
+    after_where = False
+    first_group = -1
+    i = 0
+    while i < len(text):
+        nxt = _skip_token(text, i)
+        if nxt != i:
+            i = nxt
+            continue
+        ch = text[i]
+        if ch == "(":
+            depth_paren += 1
+        elif ch == ")":
+            depth_paren -= 1
+        elif ch == "{":
+            if depth_brace == 0 and depth_paren == 0:
+                if after_where:
+                    return i + 1
+                if first_group < 0:
+                    first_group = i + 1
+            depth_brace += 1
+        elif ch == "}":
+            depth_brace -= 1
+        elif (
+            depth_brace == 0
+            and depth_paren == 0
+            and text[i : i + 5].upper() == "WHERE"
+            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_:?$-"))
+            and (i + 5 >= len(text) or not (text[i + 5].isalnum() or text[i + 5] in "_:-"))
+        ):
+            after_where = True
+            i += 5
+            continue
+        i += 1
+    if first_group < 0:
+        raise QueryError("the query has no WHERE clause to bind parameters in", hint="check the query file")
+    return first_group
+
+
+def bind_values(query: NamedQuery, params: dict[str, str]) -> str:
+    """``query.text`` with a ``VALUES`` row for ``params`` at the start of its WHERE clause."""
+    subs = bind_params(query, params)  # refuses parameters the query does not declare
+    if not subs:
+        return query.text
+    names, values = [], []
+    for variable, term in sorted(subs.items(), key=lambda item: item[0].value):
+        names.append(f"?{variable.value}")
+        try:
+            values.append(from_ox(term).n3())
+        except Exception as exc:  # noqa: BLE001 - rdflib refuses IRIs it cannot write
+            raise QueryError(f"parameter {variable.value}: cannot write {term} in SPARQL ({exc})") from exc
+    at = where_clause_start(query.text)
+    row = f" VALUES ({' '.join(names)}) {{ ({' '.join(values)}) }} "
+    text = query.text[:at] + row + query.text[at:]
+    try:
+        ox.Store().query(text)  # parse check on an empty store: the bound query must still be one query
+    except SyntaxError as exc:
+        raise QueryError(f"{query.name}: the query does not parse once parameters are bound ({exc})") from exc
+    return text
+
+
+# -- querying a remote endpoint -------------------------------------------------------------------------------
+def _error_text(body: bytes | str | None) -> str:
+    """The message of a failed response: our gateway's JSON error shape when it is one, else the text."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    body = (body or "").strip()
+    try:
+        error = json.loads(body)["error"]
+        return f"{error['message']}" + (f" ({error['hint']})" if error.get("hint") else "")
+    except (ValueError, KeyError, TypeError):
+        return " ".join(body.split())[:400]
+
+
+def _wrapper_body(exc: SPARQLWrapperException) -> str:
+    message = str(exc.args[0]) if exc.args else ""
+    raw = message.partition("Response:\n")[2]
+    try:
+        return _error_text(ast.literal_eval(raw)) if raw else ""
+    except (ValueError, SyntaxError):
+        return _error_text(raw)
+
+
+def _unreachable(url: str, reason: object) -> RemoteError:
+    return RemoteError(
+        f"{url}: cannot reach the endpoint ({reason})",
+        hint="check the URL, and that the server runs and is reachable from here",
+    )
+
+
+def run_select_remote(
+    endpoint_url: str, query: NamedQuery, params: dict[str, str], *, timeout_s: float = 60.0
+) -> Table:
+    """Run the named SELECT ``query`` on a remote SPARQL endpoint; the same :class:`Table` as the local store."""
+    text = bind_values(query, params)
+    sparql = SPARQLWrapper(endpoint_url, agent=USER_AGENT)
+    sparql.setQuery(text)
+    sparql.setMethod(POST)
+    sparql.setReturnFormat(JSON)
+    sparql.setOnlyConneg(True)
+    sparql.setTimeout(int(max(1, timeout_s)))
+    where = f"{endpoint_url} ({query.name})"
+    try:
+        data = sparql.queryAndConvert()
+    except QueryBadFormed as exc:
+        raise RemoteError(f"{where}: the endpoint rejected the query: {_wrapper_body(exc)}") from exc
+    except Unauthorized as exc:
+        raise RemoteError(f"{where}: the endpoint wants credentials", hint="this endpoint needs a login") from exc
+    except EndPointNotFound as exc:
+        raise RemoteError(f"{where}: no SPARQL endpoint at this URL (404)", hint="check the URL's path") from exc
+    except URITooLong as exc:
+        raise RemoteError(f"{where}: the endpoint found the request too long (414)") from exc
+    except EndPointInternalError as exc:
+        raise RemoteError(f"{where}: the endpoint failed (500): {_wrapper_body(exc)}", hint="retry later") from exc
+    except urllib.error.HTTPError as exc:
+        raise RemoteError(f"{where}: HTTP {exc.code}: {_error_text(exc.read())}") from exc
+    except urllib.error.URLError as exc:
+        raise _unreachable(endpoint_url, exc.reason) from exc
+    except TimeoutError as exc:
+        raise RemoteError(
+            f"{where}: no answer within {timeout_s:g} s", hint="retry, or make the query cheaper"
+        ) from exc
+    except ValueError as exc:  # the body was not SPARQL JSON results
+        raise RemoteError(
+            f"{where}: the answer is not SPARQL JSON results ({exc})", hint="is this a SPARQL endpoint?"
+        ) from exc
+    if not isinstance(data, dict) or "results" not in data:
+        raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results")
+    columns = list(data.get("head", {}).get("vars", []))
+    rows = [[b.get(c, {}).get("value", "") for c in columns] for b in data["results"].get("bindings", [])]
+    return Table(columns, rows)
+
+
+# -- pushing the store ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PushReport:
+    graph_store: str
+    graphs: int  # named graphs pushed
+    triples: int  # triples pushed, default graph included
+    default_graph_triples: int
+    verified: bool  # the remote endpoint was asked and holds exactly the pushed triples in each pushed graph
+    union_default_graph: bool | None = None  # does the remote answer pushed triples without GRAPH? (None: not asked)
+
+
+def graph_store_url_for(endpoint_url: str) -> str:
+    """Oxigraph's layout: the Graph Store endpoint ``/store`` beside the query endpoint ``/query`` or ``/sparql``."""
+    parts = urlsplit(endpoint_url)
+    head, _, last = parts.path.rstrip("/").rpartition("/")
+    if last not in ("query", "sparql"):
+        raise RemoteError(
+            f"cannot tell the Graph Store URL of {endpoint_url}",
+            hint="give --graph-store URL (Oxigraph: …/store; Fuseki: …/<dataset>/data; "
+            "GraphDB: …/repositories/<id>/rdf-graphs/service)",
+        )
+    return urlunsplit((parts.scheme, parts.netloc, f"{head}/store", "", ""))
+
+
+def _check_response(response: httpx.Response, what: str) -> None:
+    if response.status_code < 400:
+        return
+    text = _error_text(response.content)
+    hint = None
+    if response.status_code in (401, 403):
+        hint = "give --user and --password, or check that this store accepts writes (kg serve is read-only)"
+    elif response.status_code in (404, 405):
+        hint = "check --graph-store: it must be the store's Graph Store Protocol endpoint"
+    raise RemoteError(f"{what}: HTTP {response.status_code}: {text}", hint=hint)
+
+
+def _ask_remote(endpoint_url: str, query: str, auth: tuple[str, str] | None, timeout_s: float) -> dict:  # type: ignore[type-arg]
+    sparql = SPARQLWrapper(endpoint_url, agent=USER_AGENT)
+    sparql.setQuery(query)
+    sparql.setMethod(POST)
+    sparql.setReturnFormat(JSON)
+    sparql.setOnlyConneg(True)
+    sparql.setTimeout(int(max(1, timeout_s)))
+    if auth:
+        sparql.setCredentials(*auth)
+    try:
+        data = sparql.queryAndConvert()
+    except urllib.error.HTTPError as exc:
+        raise RemoteError(f"{endpoint_url}: HTTP {exc.code}: {_error_text(exc.read())}") from exc
+    except urllib.error.URLError as exc:
+        raise _unreachable(endpoint_url, exc.reason) from exc
+    except SPARQLWrapperException as exc:
+        raise RemoteError(f"{endpoint_url}: cannot check the pushed triples ({_wrapper_body(exc) or exc})") from exc
+    except ValueError as exc:
+        raise RemoteError(f"{endpoint_url}: the answer is not SPARQL JSON results ({exc})") from exc
+    if not isinstance(data, dict):
+        raise RemoteError(f"{endpoint_url}: the answer is not SPARQL JSON results", hint="is this a SPARQL endpoint?")
+    return data
+
+
+def _remote_counts(endpoint_url: str, auth: tuple[str, str] | None, timeout_s: float) -> dict[str, int]:
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    data = _ask_remote(endpoint_url, query, auth, timeout_s)
+    return {b["g"]["value"]: int(b["n"]["value"]) for b in data["results"]["bindings"] if "g" in b}
+
+
+def _sees_without_graph(endpoint_url: str, triple: ox.Triple, auth: tuple[str, str] | None, timeout_s: float) -> bool:
+    """Whether the remote's default graph shows a pushed triple (it does when it is the union of all graphs)."""
+    terms = " ".join(from_ox(t).n3() for t in (triple.subject, triple.predicate, triple.object))
+    return bool(_ask_remote(endpoint_url, f"ASK {{ {terms} }}", auth, timeout_s).get("boolean"))
+
+
+def push_store(
+    store_dir: Path,
+    graph_store_url: str,
+    *,
+    endpoint_url: str | None = None,
+    auth: tuple[str, str] | None = None,
+    timeout_s: float = 120.0,
+    on_graph: Callable[[str, int], None] | None = None,
+) -> PushReport:
+    """PUT every graph of the store to ``graph_store_url``; when ``endpoint_url`` is given, verify the counts there.
+
+    Works on a snapshot, so a running ingest is neither disturbed nor half-pushed (it raises StoreBusyError).
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="kg-push-"))
+    try:
+        snapshot = make_snapshot(Path(store_dir), workdir / "snapshot")
+        store = ox.Store.read_only(str(snapshot.data))
+        try:
+            pushed = _put_graphs(store, graph_store_url, auth, timeout_s, on_graph)
+        finally:
+            del store
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    counts, default_triples, sample = pushed
+    verified = False
+    union = None
+    if endpoint_url:
+        remote = _remote_counts(endpoint_url, auth, timeout_s)
+        wrong = {g: (n, remote.get(g, 0)) for g, n in counts.items() if remote.get(g, 0) != n}
+        if wrong:
+            some = "; ".join(f"{g}: pushed {n}, remote has {m}" for g, (n, m) in sorted(wrong.items())[:3])
+            raise RemoteError(
+                f"{endpoint_url}: {len(wrong)} pushed graphs differ on the remote ({some})",
+                hint="is --endpoint the query endpoint of the same store as --graph-store?",
+            )
+        verified = True
+        if sample is not None:
+            union = _sees_without_graph(endpoint_url, sample, auth, timeout_s)
+    return PushReport(
+        graph_store=graph_store_url,
+        graphs=len(counts),
+        triples=sum(counts.values()) + default_triples,
+        default_graph_triples=default_triples,
+        verified=verified,
+        union_default_graph=union,
+    )
+
+
+def _put_graphs(
+    store: ox.Store,
+    url: str,
+    auth: tuple[str, str] | None,
+    timeout_s: float,
+    on_graph: Callable[[str, int], None] | None,
+) -> tuple[dict[str, int], int, ox.Triple | None]:
+    """PUT each graph; returns triples per named graph, default-graph triples, and one pushed triple without
+    blank nodes (to check how the remote reads its default graph)."""
+    counts: dict[str, int] = {}
+    sample: ox.Triple | None = None
+    names = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+    graphs: list[tuple[dict[str, str], ox.NamedNode | ox.DefaultGraph]] = [
+        ({"graph": name}, ox.NamedNode(name)) for name in names
+    ]
+    if next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
+        graphs.append(({"default": ""}, ox.DefaultGraph()))
+    default_triples = 0
+    headers = {"Content-Type": "application/n-triples", "User-Agent": USER_AGENT}
+    with httpx.Client(auth=auth, timeout=timeout_s, headers=headers) as client:
+        for params, graph in graphs:
+            triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+            label = params.get("graph", "the default graph")
+            try:
+                response = client.put(url, params=params, content=body)
+            except httpx.TransportError as exc:
+                raise _unreachable(url, exc) from exc
+            _check_response(response, f"{url}: PUT {label}")
+            if isinstance(graph, ox.DefaultGraph):
+                default_triples = len(triples)
+            else:
+                counts[graph.value] = len(triples)
+                if sample is None:
+                    sample = next((t for t in triples if not _has_blank(t)), None)
+            if on_graph:
+                on_graph(label, len(triples))
+    return counts, default_triples, sample
+
+
+def _has_blank(triple: ox.Triple) -> bool:
+    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)

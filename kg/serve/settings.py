@@ -1,0 +1,56 @@
+"""The endpoint's settings: one frozen value, built by ``kg serve`` from its flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.config import Config
+from kg.namespaces import DEFAULT_BASE
+from kg.serve.errors import ServeError
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    host: str = "127.0.0.1"  # loopback unless asked otherwise
+    port: int = 8000  # 0: any free port
+    cors_origin: str | None = None  # no CORS header unless an origin is given ("*" for any)
+    timeout_s: float = 20  # per query, once it runs (waiting in the queue has the same bound); Oxigraph rounds up
+    max_rows: int = 10_000  # rows of a SELECT, triples of a CONSTRUCT/DESCRIBE
+    max_concurrent: int = 8  # queries running at once
+    max_queued: int = 32  # queries waiting for a slot; beyond that: 503
+    max_query_bytes: int = 16_384
+    max_result_bytes: int = 64 * 1024 * 1024  # a result larger than this is refused like too many rows
+    poll_interval_s: float = 1.0  # how often kg-generation.json is read
+    startup_wait_s: float = 60.0  # how long to wait for a running ingest before giving up at start
+    snapshots_dir: Path | None = None  # default: <store>.snapshots beside the store
+    queries_dir: Path = field(default_factory=lambda: Config().queries_dir)
+    base_iri: str = DEFAULT_BASE
+    access_log: bool = True
+
+    def __post_init__(self) -> None:
+        positive = {
+            "--timeout": self.timeout_s,
+            "--max-rows": self.max_rows,
+            "--max-concurrent": self.max_concurrent,
+            "--max-query-bytes": self.max_query_bytes,
+            "poll interval": self.poll_interval_s,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ServeError(f"{name} must be positive, not {value}", hint=f"give {name} a value above 0")
+        if self.max_queued < 0:
+            raise ServeError(f"--max-queued must be 0 or more, not {self.max_queued}", hint="0 means: no queue")
+        if not 0 <= self.port <= 65535:
+            raise ServeError(f"--port {self.port} is not a TCP port", hint="give a port between 1 and 65535 (0: any)")
+        if self.cors_origin is not None and self.cors_origin != "*" and "://" not in self.cors_origin:
+            raise ServeError(
+                f"--cors {self.cors_origin!r} is not an origin",
+                hint="give an origin such as https://example.org, or * for any",
+            )
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in LOOPBACK
