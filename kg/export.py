@@ -11,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.store import to_ox
 
 FORMATS = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -48,6 +49,14 @@ def prefixes(base_iri: str) -> dict[str, str]:
     )
 
 
+MEDIA_TYPES = {
+    "ttl": "text/turtle",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+    "nt": "application/n-triples",
+}
+
+
 def _key(term: object) -> str:
     return str(term)
 
@@ -71,3 +80,38 @@ def export_store(store: ox.Store, out: Path, fmt: str, base_iri: str) -> int:
         ox.serialize(items, f, rdf_format, **kwargs)
     tmp.replace(out)
     return len(items)
+
+
+def description_path(out: Path) -> Path:
+    return out.with_name(out.name + ".void.ttl")
+
+
+def write_description(store: ox.Store, out: Path, fmt: str, base_iri: str) -> Path:
+    """Write the dump's VoID and DCAT description beside it (``FILE.void.ttl``); no timestamps, so it is stable."""
+    import hashlib
+
+    from rdflib import Literal
+    from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
+
+    from kg.iris import Minter
+    from kg.void import compute_void_stats, void_graph
+
+    minter = Minter(base_iri)
+    dataset = minter.dataset("govkg")
+    g = void_graph(compute_void_stats(store), dataset, uri_space=base_iri)
+    dist = minter.distribution("govkg", fmt)
+    g.add((dataset, RDF.type, DCAT.Dataset))
+    g.add((dataset, DCAT.distribution, dist))
+    g.add((dist, RDF.type, DCAT.Distribution))
+    g.add((dist, DCAT.downloadURL, Literal(out.name, datatype=XSD.anyURI)))
+    g.add((dist, DCAT.mediaType, Literal(MEDIA_TYPES[fmt])))
+    g.add((dist, DCAT.byteSize, Literal(out.stat().st_size, datatype=XSD.nonNegativeInteger)))
+    g.add((dist, DCTERMS.identifier, Literal("sha256:" + hashlib.sha256(out.read_bytes()).hexdigest())))
+    path = description_path(out)
+    items = sorted(
+        (ox.Triple(*(to_ox(t) for t in triple)) for triple in g),
+        key=lambda t: (str(t.subject), str(t.predicate), str(t.object)),
+    )
+    with path.open("wb") as f:
+        ox.serialize(items, f, ox.RdfFormat.TURTLE, prefixes=prefixes(base_iri))
+    return path

@@ -58,6 +58,9 @@ class Minter:
     def dataset(self, name: str) -> URIRef:
         return self._iri("dataset", name)
 
+    def distribution(self, dataset: str, fmt: str) -> URIRef:
+        return self._iri("dataset", dataset, "distribution", fmt)
+
     # per source document (each its own named graph)
     def source(self, source_id: str) -> URIRef:
         return self._iri("source", short_hash(source_id, 16))

@@ -17,8 +17,24 @@ from rdflib.term import Node
 from kg.errors import StoreError
 
 
-def open_store(path: Path, *, read_only: bool = False, must_exist: bool = False) -> ox.Store:
-    """Open (or create) the on-disk store at ``path``."""
+def open_store(path: Path, *, read_only: bool = False, must_exist: bool = False, wait_seconds: float = 0.0) -> ox.Store:
+    """Open (or create) the on-disk store at ``path``; a locked store is retried for ``wait_seconds``.
+
+    (``kg serve`` holds the store for a moment while it takes a snapshot.)
+    """
+    import time
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return _open(path, read_only=read_only, must_exist=must_exist)
+        except StoreError as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _open(path: Path, *, read_only: bool, must_exist: bool) -> ox.Store:
     path = Path(path)
     if (read_only or must_exist) and not (path / "CURRENT").exists():
         raise StoreError(

@@ -100,6 +100,15 @@ def test_validate_exit_codes(runner: CliRunner, example_store: Path, store_copy:
 def test_export_and_explain(runner: CliRunner, example_store: Path, tmp_path: Path) -> None:
     res = runner.invoke(cli, ["export", "--store", str(example_store), "--format", "nq", "-o", str(tmp_path / "d.nq")])
     assert res.exit_code == 0 and res.stderr.startswith("wrote ") and (tmp_path / "d.nq").stat().st_size > 0
+    from rdflib import Graph
+    from rdflib.namespace import DCAT, VOID
+
+    void = Graph().parse(tmp_path / "d.nq.void.ttl", format="turtle")
+    n_quads = sum(1 for line in (tmp_path / "d.nq").read_text(encoding="utf-8").splitlines() if line.strip())
+    (dataset,) = set(void.subjects(DCAT.distribution, None))
+    assert int(void.value(dataset, VOID.triples)) == n_quads
+    dist = void.value(dataset, DCAT.distribution)
+    assert str(void.value(dist, DCAT.mediaType)) == "application/n-quads"
     iri = "https://w3id.org/govkg/id/report/321281/government/2016"
     res = runner.invoke(cli, ["explain", iri, "--store", str(example_store)])
     assert res.exit_code == 0

@@ -89,7 +89,7 @@ def validate(store: Path, fmt: str) -> None:
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Bind a parameter the query declares.")
 @handle_errors
 def query(name_or_file: str, store: Path | None, endpoint: str | None, fmt: str, params: tuple[str, ...]) -> None:
-    """Run a named query (queries/*.rq) or any .rq file; `kg query --list` style help: see queries/.
+    """Run a named query (queries/*.rq, by name such as most-cited) or any .rq file.
 
     \b
     Example:
@@ -128,7 +128,7 @@ def query(name_or_file: str, store: Path | None, endpoint: str | None, fmt: str,
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
 @handle_errors
 def export(store: Path, base_iri: str | None, fmt: str, output: Path) -> None:
-    """Write a deterministic dump (same data, byte-identical file).
+    """Write a deterministic dump (same data, byte-identical file) and its VoID/DCAT description (FILE.void.ttl).
 
     Turtle holds the union of all graphs; TriG and N-Quads keep one graph per report.
 
@@ -136,12 +136,14 @@ def export(store: Path, base_iri: str | None, fmt: str, output: Path) -> None:
     Example:
       kg export --store out/store --format trig -o out/govkg.trig
     """
-    from kg.export import export_store
+    from kg.export import export_store, write_description
     from kg.store import open_store
 
     config = make_config(base_iri)
-    n = export_store(open_store(store, read_only=True), output, fmt, config.base_iri)
-    click.echo(f"wrote {n} statements to {output}", err=True)
+    opened = open_store(store, read_only=True)
+    n = export_store(opened, output, fmt, config.base_iri)
+    described = write_description(opened, output, fmt, config.base_iri)
+    click.echo(f"wrote {n} statements to {output}, its VoID/DCAT description to {described}", err=True)
 
 
 @click.command()

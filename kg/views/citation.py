@@ -12,7 +12,7 @@ from collections import defaultdict
 import networkx as nx
 
 from kg.views import tooltips as tt
-from kg.views.data import Evidence, ViewData
+from kg.views.data import Directive, Evidence, ViewData
 from kg.views.layout import bounds, columns, region_positions, remove_overlaps
 from kg.views.page import Filter, LegendItem, Page, facet_filter, province_groups, slug_key, trim_to
 from kg.views.style import (
@@ -42,6 +42,30 @@ def region_node_attrs(data: ViewData, iri: str) -> dict[str, object]:
         "color": REGION_COLOR,
         "size": region_size(region.level),
         "shape": "square",
+    }
+
+
+def directive_node_attrs(d: Directive, cited_by: int) -> dict[str, object]:
+    """The attributes every view gives a directive node (label, level, style, tooltip)."""
+    return {
+        "kind": "directive",
+        "label": d.display,
+        "level": d.level,
+        "year": d.year,
+        "cited_by": cited_by,
+        "color": level_color(d.level),
+        "size": directive_size(cited_by),
+        "shape": "dot",
+        "title": tt.tooltip(
+            d.display,
+            [
+                tt.line("标题 title", f"《{d.title}》" if d.title else ""),
+                tt.line("发文机关 issuer", d.issuer),
+                tt.line("层级 level", level_name(d.level)),
+                tt.line("年份 year", d.year),
+                tt.line("引用地区 cited by regions", cited_by),
+            ],
+        ),
     }
 
 
@@ -83,30 +107,7 @@ def build_citation_graph(data: ViewData) -> nx.DiGraph:
     for doc in sorted(doc_regions):
         d = data.directives[doc]
         n = len(doc_regions[doc])
-        g.add_node(
-            doc,
-            kind="directive",
-            label=d.display,
-            level=d.level,
-            number=d.number,
-            doc_title=d.title,
-            issuer=d.issuer,
-            year=d.year,
-            cited_by=n,
-            color=level_color(d.level),
-            size=directive_size(n),
-            shape="dot",
-            title=tt.tooltip(
-                d.display,
-                [
-                    tt.line("标题 title", f"《{d.title}》" if d.title else ""),
-                    tt.line("发文机关 issuer", d.issuer),
-                    tt.line("层级 level", level_name(d.level)),
-                    tt.line("年份 year", d.year),
-                    tt.line("引用地区 cited by regions", n),
-                ],
-            ),
-        )
+        g.add_node(doc, **directive_node_attrs(d, n), number=d.number, doc_title=d.title, issuer=d.issuer)
     for (region_iri, doc), items in sorted(evidence.items()):
         ordered = tuple(sorted(set(items), key=lambda e: (e.year or 0, e.report, e.quote)))
         years = tuple(sorted({e.year for e in ordered if e.year is not None}))

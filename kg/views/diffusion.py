@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from kg.views import tooltips as tt
-from kg.views.citation import region_node_attrs
+from kg.views.citation import directive_node_attrs, region_node_attrs
 from kg.views.data import Directive, FirstCitation, ViewData
 from kg.views.page import Filter, LegendItem, Page, facet_filter, slug_key
-from kg.views.style import REGION_COLOR, directive_size, level_color, level_name, level_rank
+from kg.views.style import REGION_COLOR, level_color, level_name, level_rank
 
 CELL = 24.0  # spacing of region nodes inside a (year, level) cell
 AXIS_COLOR = "#333333"
@@ -73,27 +73,7 @@ def build_diffusion_graph(data: ViewData, doc: str, firsts: list[FirstCitation])
     d = data.directives[doc]
     first = {f.region: f.year for f in firsts}
     g = nx.DiGraph(name=f"diffusion {d.display}")
-    g.add_node(
-        doc,
-        kind="directive",
-        label=d.display,
-        level=d.level,
-        year=d.year,
-        cited_by=len(firsts),
-        color=level_color(d.level),
-        size=directive_size(len(firsts)),
-        shape="dot",
-        title=tt.tooltip(
-            d.display,
-            [
-                tt.line("标题 title", f"《{d.title}》" if d.title else ""),
-                tt.line("发文机关 issuer", d.issuer),
-                tt.line("层级 level", level_name(d.level)),
-                tt.line("年份 year", d.year),
-                tt.line("引用地区 cited by regions", len(firsts)),
-            ],
-        ),
-    )
+    g.add_node(doc, **directive_node_attrs(d, len(firsts)))
     for f in firsts:
         region = data.regions[f.region]
         lag = f.year - d.year if d.year is not None else None
