@@ -44,6 +44,8 @@ def _open(path: Path, *, read_only: bool, must_exist: bool) -> ox.Store:
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path}: is a file, not a store directory", hint="give a directory for --store")
     try:
+        if not read_only:
+            path.mkdir(parents=True, exist_ok=True)
         return ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
     except OSError as exc:
         hint = "another process holds the store open for writing; stop it or use a copy"

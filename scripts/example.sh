@@ -3,7 +3,12 @@
 # ingest → validate → Turtle and TriG dumps → network views. Outputs go to out/.
 set -eu
 cd "$(dirname "$0")/.."
-[ -x .venv/bin/kg ] || { python3 -m venv .venv && .venv/bin/pip install --quiet --upgrade pip && .venv/bin/pip install --quiet -e .; }
+if [ ! -x .venv/bin/kg ]; then
+  echo "setting up .venv (log: .venv/install.log)"
+  python3 -m venv .venv
+  { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e .; } > .venv/install.log 2>&1 \
+    || { tail -n 20 .venv/install.log; echo "installation failed, see .venv/install.log" >&2; exit 2; }
+fi
 KG=.venv/bin/kg
 rm -rf out/store
 $KG ingest examples/reports --store out/store

@@ -126,3 +126,8 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner: Cli
 
 def test_examples_are_bundled() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.txt")) == [f"seed-00{i}.txt" for i in range(5)]
+
+
+def test_ingest_creates_missing_parent_directories(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(cli, ["ingest", str(FIXTURES / "county_report.txt"), "--store", str(tmp_path / "a" / "b" / "s")])
+    assert res.exit_code == 0, res.output
