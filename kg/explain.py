@@ -25,9 +25,9 @@ ORDER BY ?p ?o ?start
 
 
 def explain_fact(store: ox.Store, iri: str, config: Config) -> str:
-    rows = list(
-        store.query(_FACT, use_default_graph_as_union=True, substitutions={ox.Variable("fact"): ox.NamedNode(iri)})
-    )
+    result = store.query(_FACT, use_default_graph_as_union=True, substitutions={ox.Variable("fact"): ox.NamedNode(iri)})
+    assert isinstance(result, ox.QuerySolutions)
+    rows = list(result)
     if not rows:
         raise QueryError(f"nothing is known about <{iri}>", hint="copy an IRI from `kg query` output")
     lines = [f"<{iri}>"]

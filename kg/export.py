@@ -75,9 +75,8 @@ def export_store(store: ox.Store, out: Path, fmt: str, base_iri: str) -> int:
         items = sorted(triples, key=lambda t: (_key(t.subject), _key(t.predicate), _key(t.object)))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
-    kwargs = {"prefixes": prefixes(base_iri)} if fmt in ("ttl", "trig") else {}
     with tmp.open("wb") as f:
-        ox.serialize(items, f, rdf_format, **kwargs)
+        ox.serialize(items, f, rdf_format, prefixes=prefixes(base_iri) if fmt in ("ttl", "trig") else None)
     tmp.replace(out)
     return len(items)
 
@@ -109,7 +108,7 @@ def write_description(store: ox.Store, out: Path, fmt: str, base_iri: str) -> Pa
     g.add((dist, DCTERMS.identifier, Literal("sha256:" + hashlib.sha256(out.read_bytes()).hexdigest())))
     path = description_path(out)
     items = sorted(
-        (ox.Triple(*(to_ox(t) for t in triple)) for triple in g),
+        (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in g),  # type: ignore[arg-type]
         key=lambda t: (str(t.subject), str(t.predicate), str(t.object)),
     )
     with path.open("wb") as f:

@@ -95,7 +95,9 @@ def parse_term(value: str) -> ox.NamedNode | ox.Literal:
     return ox.Literal(value)
 
 
-def bind_params(query: NamedQuery, params: dict[str, str]) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
+def bind_params(
+    query: NamedQuery, params: dict[str, str]
+) -> dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
     unknown = sorted(set(params) - set(query.params))
     if unknown:
         declared = ", ".join(query.params) or "none"
@@ -129,7 +131,10 @@ class Table:
 
         cells = [[cut(c) for c in r] for r in self.rows]
         widths = (
-            [max([_width(c) for c in col] + [_width(h)]) for h, col in zip(self.columns, zip(*cells, strict=True), strict=True)]
+            [
+                max([_width(c) for c in col] + [_width(h)])
+                for h, col in zip(self.columns, zip(*cells, strict=True), strict=True)
+            ]
             if cells
             else [_width(h) for h in self.columns]
         )

@@ -26,7 +26,7 @@ def labels(scheme_name: str, props: tuple[str, ...] = ("prefLabel", "altLabel", 
     """notation → zh labels (pref first), for every concept of a scheme."""
     g = _vocab()
     out: dict[str, list[str]] = {}
-    for c in sorted(g.subjects(SKOS.inScheme, scheme(scheme_name))):
+    for c in sorted(g.subjects(SKOS.inScheme, scheme(scheme_name)), key=str):
         notation = str(g.value(c, SKOS.notation))
         words: list[str] = []
         for prop in props:

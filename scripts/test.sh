@@ -15,4 +15,5 @@ fi
 { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e '.[test]'; } > .venv/install.log 2>&1 \
   || { tail -n 20 .venv/install.log; echo "installation failed, see .venv/install.log" >&2; exit 2; }
 .venv/bin/ruff check kg tests
+.venv/bin/mypy kg
 exec .venv/bin/python -m pytest "$@"

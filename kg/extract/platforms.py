@@ -124,7 +124,7 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
             if any(taken[s:e]):
                 continue
             ctx = masked[max(0, s - 6) : e + 10]
-            if (rx := _NOT_A_CHANNEL.get(ptype)) and rx.search(ctx):
+            if (exclude := _NOT_A_CHANNEL.get(ptype)) and exclude.search(ctx):
                 continue
             for i in range(s, e):
                 taken[i] = True

@@ -184,7 +184,7 @@ def _resolve_regional(g: Gazetteer, code: str, ctx: str | None, title: str | Non
             return codes[0], len(ab)
     # a unique city of the reporting province
     if province:
-        hits = {}
+        hits: dict[str, int] = {}
         for c, r in g.current.items():
             if c.startswith(province[:2]) and r.level == "city":
                 for key in _keys(g, c):
