@@ -250,3 +250,19 @@ def test_organ_name_before_its_code() -> None:
     assert [n.canonical for n in find_numbers("江苏省政府办公厅苏政办发〔2017〕64号")] == ["苏政办发〔2017〕64号"]
     assert resolve_issuer("人社部发", "320000").level == "national"
     assert resolve_issuer("环办", "320000").adcode == "100000"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "want"),
+    [
+        ("全年收到政府信息公开申请三件,办结三件。", {"requests_received": 3, "requests_completed": 3}),
+        ("本年度政府信息公开申请共计12件。", {"requests_received": 12}),
+        ("因政府信息公开引起的行政复议、行政诉讼均为零。", {"reconsiderations": 0, "lawsuits": 0}),
+        ("政务微博发布信息900条。全年主动公开政府信息4500条。", {"info_disclosed_total": 4500}),
+        ("全年发布解读材料十二篇。", {"policy_interpretations": 12}),
+        ("全区主动公开政府信息3.5万条。", {"info_disclosed_total": 35000}),
+    ],
+)
+def test_prose_figures(sentence: str, want: dict[str, float]) -> None:
+    got = {s.key: s.value for s in facts_of("某县2019年政府信息公开工作年度报告\n" + sentence).statistics}
+    assert got == want

@@ -13,7 +13,12 @@ import re
 
 from kg.extract.facts import Identity, Statistic
 
-_NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<a1>余|多)?\s*(?P<wan>万)?\s*(?P<a2>余|多)?"
+# a figure: digits (3,000 / 3.5万 / 20余万) or a small number in Chinese numerals (三件, 十二次)
+_NUM = (
+    r"(?P<num>\d[\d,]*(?:\.\d+)?|[零一二两三四五六七八九十]{1,3}(?=[件起次场篇条项个宗]))"
+    r"\s*(?P<a1>余|多)?\s*(?P<wan>万)?\s*(?P<a2>余|多)?"
+)
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _APPROX_BEFORE = re.compile(r"(?:近|约|大约|超过)\s*$")
 
 # table labels of the national templates → indicator (value on the same row or the next line)
@@ -51,6 +56,10 @@ _PROSE: list[tuple[str, re.Pattern[str]]] = [
         "requests_received",
         re.compile(r"(?:收到|受理)\s*" + _NUM + r"\s*(?:件|项)(?:依申请公开|政府信息公开申请|信息公开申请)"),
     ),
+    (
+        "requests_received",
+        re.compile(r"(?:政府信息公开|依申请公开|信息公开)申请(?:共计|总计|合计|共)\s*" + _NUM + r"\s*(?:件|项)"),
+    ),
     ("requests_completed", re.compile(r"(?:办结|完成答复|答复办结)(?:申请)?\s*" + _NUM + r"\s*件")),
     (
         "reconsiderations",
@@ -63,19 +72,34 @@ _PROSE: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "policy_interpretations",
-        re.compile(r"政策解读(?:稿件|信息|材料|文章)?(?:共|共计)?\s*" + _NUM + r"\s*(?:篇|件|条|期)"),
+        re.compile(r"(?:政策解读|解读)(?:稿件|信息|材料|文章)?(?:共|共计)?\s*" + _NUM + r"\s*(?:篇|件|条|期)"),
     ),
 ]
 _CUMULATIVE = re.compile(r"截至|截止|以来|累计[^。]{0,6}(?:至今|以来)")
+# one channel's count (通过政府网站公开…, 政务微博发布信息…), not the year's total across channels
 _ONE_CHANNEL = re.compile(
-    r"通过[^。,，;；等、]{0,12}(?:网站|微博|微信|公报|新媒体|平台|专栏|栏目)[^。,，;；等、]{0,6}(?:主动)?(?:公开|发布)"
+    r"(?:网站|微博|微信|公众号|公报|新媒体|客户端|平台|专栏|栏目)[^。,，;；等、]{0,8}(?:主动)?(?:公开|发布|推送)[^。,，;；等、]{0,8}$"
+)
+_ZERO = re.compile(
+    r"(?:行政复议|行政诉讼)(?:[、和及与]?(?:行政复议|行政诉讼))?[^。\d]{0,12}?(?:均为|都为|为|均是)\s*(?:0|零)"
 )
 _NONE = re.compile(r"(?:未发生|没有发生|无|未出现|没有|未收到|未有)[^。]{0,30}?(?:行政复议|行政诉讼)[^。\d]{0,20}")
 
 
 def _value(num: str, wan: str | None) -> float:
-    v = float(num.replace(",", ""))
+    if num[0] in _CN_DIGITS or num[0] == "十":
+        v = float(_cn_small(num))
+    else:
+        v = float(num.replace(",", ""))
     return v * 10000 if wan else v
+
+
+def _cn_small(s: str) -> int:
+    """一 → 1, 十二 → 12, 二十 → 20, 三十五 → 35."""
+    if "十" not in s:
+        return _CN_DIGITS[s[-1]]
+    tens, _, units = s.partition("十")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
 
 
 _INT = re.compile(r"\d[\d,]*")
@@ -139,7 +163,8 @@ def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
         for m in rx.finditer(norm):
             clause_start = max(norm.rfind(c, 0, m.start()) for c in _CLAUSE_END) + 1
             clause = norm[clause_start : m.end()]
-            if key == "info_disclosed_total" and (_CUMULATIVE.search(clause) or _ONE_CHANNEL.search(clause)):
+            before = norm[clause_start : m.start("num")]
+            if key == "info_disclosed_total" and (_CUMULATIVE.search(clause) or _ONE_CHANNEL.search(before)):
                 continue
             if key in ("reconsiderations", "lawsuits") and "举报" in norm[m.start() : m.start("num")]:
                 continue
@@ -149,6 +174,10 @@ def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
             value = _value(m.group("num"), m.group("wan"))
             found[key] = Statistic(key, value, approx, (m.start("num"), m.end()))
             break
+    for m in _ZERO.finditer(norm):
+        for key, word in (("reconsiderations", "行政复议"), ("lawsuits", "行政诉讼")):
+            if key not in found and word in m.group(0):
+                found[key] = Statistic(key, 0.0, False, m.span())
     for m in _NONE.finditer(norm):
         for key, word in (("reconsiderations", "行政复议"), ("lawsuits", "行政诉讼")):
             if key not in found and word in m.group(0):
