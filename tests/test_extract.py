@@ -266,3 +266,8 @@ def test_organ_name_before_its_code() -> None:
 def test_prose_figures(sentence: str, want: dict[str, float]) -> None:
     got = {s.key: s.value for s in facts_of("某县2019年政府信息公开工作年度报告\n" + sentence).statistics}
     assert got == want
+
+
+def test_account_named_in_book_title_marks() -> None:
+    facts = facts_of("某市2019年政府信息公开工作年度报告\n通过《掌上某市》客户端和“某市发布”微信公众号发布信息。")
+    assert {(p.type, p.name) for p in facts.platforms if p.name} == {("app", "掌上某市"), ("wechat", "某市发布")}

@@ -35,6 +35,12 @@ _ACCOUNT_PATTERNS = [
         re.compile(r"@([\u4e00-\u9fffA-Za-z0-9_\-]{2,20}?)(?=始终|一直|在|等|的|微博|排名|[,，。、;；:：)）\s]|$)"),
     ),
 ]
+# accounts named in book-title marks: 《XX发布》微信公众号 (found on the unmasked text)
+_TITLED_ACCOUNTS = [
+    ("wechat", re.compile(r"《([^《》\n]{2,20})》(?:微信公众号|微信公众平台|官方微信|政务微信|公众号)")),
+    ("weibo", re.compile(r"《([^《》\n]{2,20})》(?:官方微博|政务微博|微博)")),
+    ("app", re.compile(r"《([^《》\n]{2,20})》(?:客户端|APP|App)")),
+]
 _URL = r"((?:https?://)?(?:www\s*\.\s*|[a-z0-9-]+\.)[a-z0-9.\-\s]*?\.(?:gov\.cn|com\.cn|org\.cn|net\.cn|cn|com|net|org|gov)(?:/[\w./%\-?=&#]*)?)"
 _PORTAL_URL = re.compile(
     r"(?:[“\"]([^“”\"\n]{2,20})[”\"])?([\u4e00-\u9fff·]{0,20}?(?:门户网站|门户网|政府网站|网站|政府网|政务网))[”\"]?\s*"
@@ -90,6 +96,12 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
                 continue
             seen.add((ptype, name))
             out.append(Platform(ptype, name, None, m.span()))
+    for ptype, rx in _TITLED_ACCOUNTS:
+        for m in rx.finditer(norm):
+            name = m.group(1).strip()
+            if not _SPAM.search(name) and (ptype, name) not in seen:
+                seen.add((ptype, name))
+                out.append(Platform(ptype, name, None, m.span()))
     for m in _BRAND.finditer(masked):
         sentence_start = max(masked.rfind("。", 0, m.start()), masked.rfind("\n", 0, m.start()))
         before = masked[max(0, masked.rfind("。", 0, max(sentence_start, 0))) : m.end() + 40]
