@@ -271,3 +271,12 @@ def test_prose_figures(sentence: str, want: dict[str, float]) -> None:
 def test_account_named_in_book_title_marks() -> None:
     facts = facts_of("某市2019年政府信息公开工作年度报告\n通过《掌上某市》客户端和“某市发布”微信公众号发布信息。")
     assert {(p.type, p.name) for p in facts.platforms if p.name} == {("app", "掌上某市"), ("wechat", "某市发布")}
+
+
+def test_review_row_without_its_header_labels() -> None:
+    text = (
+        "某市2025年政府信息公开工作年度报告\n四、政府信息公开行政复议、行政诉讼情况\n行政复议行政诉讼\n"
+        "| 119 | 25 | 91 | 24 | 259 | 7 | 0 | 15 | 6 | 28 | 21 | 1 | 7 | 9 | 38 |\n五、存在的主要问题及改进情况"
+    )
+    got = {s.key: s.value for s in facts_of(text).statistics}
+    assert got == {"reconsiderations": 259, "lawsuits": 66}

@@ -105,6 +105,7 @@ def _cn_small(s: str) -> int:
 _INT = re.compile(r"\d[\d,]*")
 _NEW_REQUESTS = re.compile(r"本年新收政府信息公开申请数量")
 _RESULTS_TOTAL = re.compile(r"本年度办理结果[\s\S]{0,3000}?[(（]七[)）]\s*总计")
+_ROW15 = re.compile(r"(?<![\d.])(?:\d+[ \t|\n]+){14}\d+(?![\d.])")
 _REVIEW_SECTION = re.compile(r"政府信息公开行政复议[、和及]?行政诉讼情况")
 
 
@@ -134,14 +135,13 @@ def _national_tables(norm: str, found: dict[str, Statistic]) -> None:
             v, s, e = cells[-1]
             found.setdefault("requests_completed", Statistic("requests_completed", float(v), False, (s, e)))
     if m := _REVIEW_SECTION.search(norm):
-        header_end = norm.rfind("总计", m.end(), m.end() + 400)
-        if header_end > 0:
-            cells = _row_numbers(norm, header_end + 2, 15)
-            if len(cells) == 15:
-                rv, rs, re_ = cells[4]
-                found.setdefault("reconsiderations", Statistic("reconsiderations", float(rv), False, (rs, re_)))
-                lawsuits = cells[9][0] + cells[14][0]
-                found.setdefault("lawsuits", Statistic("lawsuits", float(lawsuits), False, (cells[5][1], cells[14][2])))
+        # the first row of 15 cells after the heading (header labels may be there, or dropped by the scraper)
+        if row := _ROW15.search(norm, m.end(), m.end() + 1500):
+            cells = [(int(c.group(0)), c.start(), c.end()) for c in _INT.finditer(norm, row.start(), row.end())]
+            rv, rs, re_ = cells[4]
+            found.setdefault("reconsiderations", Statistic("reconsiderations", float(rv), False, (rs, re_)))
+            lawsuits = cells[9][0] + cells[14][0]
+            found.setdefault("lawsuits", Statistic("lawsuits", float(lawsuits), False, (cells[5][1], cells[14][2])))
 
 
 def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
