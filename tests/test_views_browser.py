@@ -168,6 +168,63 @@ def test_filters_hide_what_does_not_match(views, browser) -> None:  # type: igno
         browser.evaluate(session, "document.getElementById('filters').reset(); 1")
         browser.pump(0.1)
         assert browser.evaluate(session, visible) == [12, 18]
+        # documents cited by title only: shown by default, hidden by unticking the box (D5 and its 3 edges)
+        untick = (
+            "(function () { var t = document.querySelector('input[data-facet=cited_as]'); t.checked = false;"
+            " t.dispatchEvent(new Event('change')); return 1; })()"
+        )
+        assert browser.evaluate(session, "document.querySelector('input[data-facet=cited_as]').checked") is True
+        browser.evaluate(session, untick)
+        assert browser.evaluate(session, visible) == [11, 15]
+        browser.evaluate(session, "document.getElementById('filters').reset(); 1")
+        browser.pump(0.1)
+        assert browser.evaluate(session, visible) == [12, 18]
+    finally:
+        browser.close_page(session)
+
+
+# every node's centre on the canvas, and labels drawn (vis hides them below 5 px on screen)
+IN_VIEW_JS = """
+(function () {
+  var net = govkgView.network, c = document.getElementById('network'), out = 0;
+  var pos = net.getPositions();
+  Object.keys(pos).forEach(function (id) {
+    var p = net.canvasToDOM(pos[id]);
+    if (p.x < 0 || p.y < 0 || p.x > c.clientWidth || p.y > c.clientHeight) { out += 1; }
+  });
+  return {out: out, nodes: Object.keys(pos).length, fontPx: 12 * net.getScale()};
+})()
+"""
+
+
+def _metrics(browser, session, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        session=session,
+    )
+
+
+@pytest.mark.parametrize("page", ["citation.html", "platforms.html", "diffusion/d001.html"])
+def test_page_opens_fitted_and_refits_when_the_window_changes(views, browser, page) -> None:  # type: ignore[no-untyped-def]
+    session = browser.new_page()
+    try:
+        _metrics(browser, session, 1400, 650)
+        run = browser.open(session, views / page)
+        assert run.first_draw_ms is not None
+        first = browser.evaluate(session, IN_VIEW_JS)
+        assert first["out"] == 0 and first["fontPx"] >= 5, first
+        # the window grows before the reader touched the view (as `chromium --screenshot` does): vis alone would
+        # zoom in by the change of height and push the sides out of sight; the page refits instead
+        _metrics(browser, session, 1400, 900)
+        browser.pump(0.3)
+        after = browser.evaluate(session, IN_VIEW_JS)
+        assert after["out"] == 0, after
+        # once the reader has zoomed, a resize leaves the view alone
+        browser.evaluate(session, "govkgView.network.moveTo({scale: 3}); govkgView.network.emit('zoom', {}); 1")
+        _metrics(browser, session, 1300, 900)
+        browser.pump(0.3)
+        assert browser.evaluate(session, "govkgView.network.getScale()") > 2.5
     finally:
         browser.close_page(session)
 

@@ -12,11 +12,20 @@ from kg.queries import list_queries, load_query
 from kg.views import cocitation as co
 from kg.views import diffusion as df
 from kg.views import platforms as pf
-from kg.views.citation import GRID, build_citation_graph, citation_pages, citation_positions
+from kg.views.citation import build_citation_graph, citation_pages, citation_positions
 from kg.views.data import read_first_citations, read_view_data, year_in_number, year_of
-from kg.views.layout import PROVINCE_ANCHORS, project, remove_overlaps, sunflower
+from kg.views.layout import PROVINCE_ANCHORS, boxes_overlap, label_box, pack, project, sunflower
 from kg.views.style import LEVEL_COLORS, REGION_COLOR, directive_size, platform_color
-from tests.views_support import CONFIG, HOSTILE_PLATFORM, HOSTILE_REGION, HOSTILE_TITLE, M, build_fixture_store, doc_iri
+from tests.views_support import (
+    CONFIG,
+    HOSTILE_PLATFORM,
+    HOSTILE_REGION,
+    HOSTILE_TITLE,
+    M,
+    build_fixture_store,
+    doc_iri,
+    overlapping_labels,
+)
 
 
 def R(adcode: str) -> str:
@@ -135,12 +144,7 @@ def test_tooltips_escape_scraped_text(citation) -> None:  # type: ignore[no-unty
 def test_citation_layout_groups_regions_by_province_and_puts_state_directives_left(citation, data) -> None:  # type: ignore[no-untyped-def]
     pos = citation_positions(citation, data)
     assert set(pos) == set(citation.nodes)
-    cells = {
-        (round(x / GRID[0]), round(y / GRID[1]))
-        for n, (x, y) in pos.items()
-        if citation.nodes[n]["kind"] != "directive"
-    }
-    assert len(cells) == 7  # no two regions share a cell
+    assert overlapping_labels(citation, pos) == []  # no node or label covers another
     region_x = [pos[n][0] for n in citation if citation.nodes[n]["kind"] == "region"]
     assert max(pos[d][0] for d in (D1, D2, D5)) < min(region_x)  # national/unknown directives: columns on the left
     # Jiangsu (north) above Zhejiang (south); regions within a province closer than across provinces
@@ -156,16 +160,22 @@ def test_layout_helpers_are_deterministic() -> None:
     assert project(104.0, 35.0) == (0.0, 0.0)
     assert sunflower((0.0, 0.0), 0, 10.0) == (0.0, 0.0)
     assert len({sunflower((0.0, 0.0), i, 10.0) for i in range(200)}) == 200
-    placed = remove_overlaps([(str(i), (0.0, 0.0)) for i in range(50)], (10.0, 10.0))
+    box = label_box(8.0, "连云港市")
+    items = [(str(i), (0.0, 0.0), box) for i in range(50)]
+    placed = pack(items)
     assert len(set(placed.values())) == 50
-    assert placed == remove_overlaps([(str(i), (0.0, 0.0)) for i in range(50)], (10.0, 10.0))
+    assert placed == pack(items)
+    rects = [(r[0] + 0.1, r[1] + 0.1, r[2] - 0.1, r[3] - 0.1) for r in (box.at(p) for p in placed.values())]
+    assert not any(boxes_overlap(a, b) for i, a in enumerate(rects) for b in rects[i + 1 :])
     assert set(PROVINCE_ANCHORS) >= {"11", "32", "33", "65", "81", "82"}
 
 
 def test_large_citation_graph_splits_per_province(citation, data) -> None:  # type: ignore[no-untyped-def]
     whole = citation_pages(citation, data, max_nodes=1500)
     assert [p.slug for p in whole] == ["citation.html"]
-    assert {f.key for f in whole[0].filters} == {"province", "year", "rlevel", "dlevel"}
+    assert {f.key for f in whole[0].filters} == {"province", "year", "rlevel", "dlevel", "cited_as"}
+    toggle = next(f for f in whole[0].filters if f.key == "cited_as")
+    assert toggle.toggle and toggle.options[0][0] == "title" and "(1)" in toggle.label  # D5, cited by title only
     pages = citation_pages(citation, data, max_nodes=5)
     assert [p.slug for p in pages] == ["citation/p32.html", "citation/p33.html"]
     for page in pages:

@@ -113,6 +113,11 @@ def test_pages_use_opaque_node_ids(written) -> None:  # type: ignore[no-untyped-
     assert [e["id"] for e in payload["edges"]] == [f"e{i}" for i in range(18)]
     assert payload["options"]["physics"]["enabled"] is False
     assert all(isinstance(n["x"], float) and isinstance(n["y"], float) for n in payload["nodes"])
+    titled = [n for n in payload["nodes"] if n["label"].startswith("《")]  # D5, cited by its title only
+    assert [n["label"] for n in titled] == ["《中华人民共和国政府信息公…》"]
+    assert "《中华人民共和国政府信息公开条例》" in titled[0]["title"]  # the whole title in the tooltip
+    assert titled[0]["facets"] == {"cited_as": ["title"], "dlevel": ["unknown"]}
+    assert '<input type="checkbox" checked data-facet="cited_as" data-exclude="title">' in html
     hostile = [n for n in payload["nodes"] if n["label"] == HOSTILE_REGION]
     assert len(hostile) == 1 and hostile[0]["facets"] == {"province": ["32"], "rlevel": ["county"]}
 
@@ -125,6 +130,7 @@ def test_search_index_covers_every_node_of_the_network_views(written) -> None:  
     on_citation = sorted(n[0] for n in index["nodes"] if pages[n[2]] == "citation.html")
     assert len(on_citation) == 12 and HOSTILE_REGION in on_citation and "国办发〔2016〕19号" in on_citation
     assert {n[0] for n in index["nodes"] if pages[n[2]] == "platforms.html"} >= {"微信公众号", "政府门户网站"}
+    assert "《中华人民共和国政府信息公开条例》" in on_citation  # searched by the whole title, not the short label
     diffusion = [n for n in index["nodes"] if pages[n[2]].startswith("diffusion/")]
     assert sorted(index["kinds"][n[1]] for n in diffusion) == ["文件 directive"] * 5  # regions found via the others
 
@@ -139,6 +145,11 @@ def test_gexf_and_graphml_parse_back(written) -> None:  # type: ignore[no-untype
     d1 = str(M.document("国办发〔2016〕19号", "100000"))
     jiangsu = str(M.region("320000"))
     assert gexf.nodes[d1]["label"] == "国办发〔2016〕19号"
+    d5 = str(M.titled_document("中华人民共和国政府信息公开条例"))
+    assert (
+        gexf.nodes[d5]["label"] == "《中华人民共和国政府信息公开条例》"
+    )  # the whole title, not the page's short label
+    assert "full_label" not in gexf.nodes[d5]
     assert gexf.nodes[d1]["cited_by"] == 6 and gexf.nodes[d1]["level"] == "national"
     assert set(gexf.nodes[d1]["viz"]) == {"color", "size", "position"}
     assert gexf.nodes[d1]["viz"]["color"]["r"] == 0xD5

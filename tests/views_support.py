@@ -429,3 +429,29 @@ CANVAS_JS = """
   return {width: c.width, height: c.height, painted: painted};
 })()
 """
+
+
+def drawn_box(attrs: dict) -> tuple[float, float, float, float]:
+    """Where a node and its label are drawn (x0, y0, x1, y1), without the gap the layout keeps around them: a label
+    below the node, or — for axis labels (shape "text") — the text alone, centred."""
+    from kg.views.layout import label_box, text_width
+    from kg.views.style import AXIS_FONT_SIZE
+
+    x, y = float(attrs["x"]), float(attrs["y"])
+    if attrs.get("shape") == "text":
+        half = text_width(str(attrs["label"]), AXIS_FONT_SIZE) / 2
+        return x - half, y - AXIS_FONT_SIZE * 0.65, x + half, y + AXIS_FONT_SIZE * 0.65
+    return label_box(float(attrs["size"]), str(attrs["label"]), gap=(0.0, 0.0)).at((x, y))
+
+
+def overlapping_labels(graph, positions=None) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Pairs of nodes whose drawn boxes (node and label) overlap; ``positions`` default to the nodes' x, y."""
+    from kg.views.layout import boxes_overlap
+
+    rects = []
+    for n in sorted(graph.nodes):
+        attrs = dict(graph.nodes[n])
+        if positions is not None:
+            attrs["x"], attrs["y"] = positions[n]
+        rects.append((n, drawn_box(attrs)))
+    return [(a, b) for i, (a, ra) in enumerate(rects) for b, rb in rects[i + 1 :] if boxes_overlap(ra, rb)]

@@ -13,8 +13,17 @@ import networkx as nx
 
 from kg.views import tooltips as tt
 from kg.views.data import Directive, Evidence, ViewData
-from kg.views.layout import bounds, columns, region_positions, remove_overlaps
-from kg.views.page import Filter, LegendItem, Page, facet_filter, province_groups, slug_key, trim_to
+from kg.views.layout import (
+    Box,
+    Packer,
+    extent,
+    hub_height,
+    label_box,
+    label_columns,
+    region_positions,
+    spread_factor,
+)
+from kg.views.page import Filter, LegendItem, Page, facet_filter, province_groups, slug_key, toggle_filter, trim_to
 from kg.views.style import (
     LEVEL_ORDER,
     REGION_COLOR,
@@ -23,10 +32,12 @@ from kg.views.style import (
     level_name,
     level_rank,
     region_size,
+    short_title,
 )
 
 HUB_LEVELS = ("national", "unknown")  # directives drawn in the left columns rather than on the map
-GRID = (52.0, 34.0)  # cell of the overlap-removal grid: a region with room for its label below
+HUB_GAP = 60.0  # px between the hub columns and the map
+XWEIGHT = 0.6  # the packer moves nodes sideways more readily than up or down (labels are wide and flat)
 
 
 def region_node_attrs(data: ViewData, iri: str) -> dict[str, object]:
@@ -45,11 +56,25 @@ def region_node_attrs(data: ViewData, iri: str) -> dict[str, object]:
     }
 
 
+def directive_label(d: Directive) -> str:
+    """What a directive's node shows: its 文号, else its title shortened (the full title is in the tooltip)."""
+    if d.number:
+        return d.number
+    return short_title(d.title) if d.title else d.display
+
+
+def node_box(attrs: dict[str, object]) -> Box:
+    """The box a node covers with its label below it."""
+    return label_box(float(attrs.get("size", 8)), str(attrs.get("label", "")))  # type: ignore[arg-type]
+
+
 def directive_node_attrs(d: Directive, cited_by: int) -> dict[str, object]:
-    """The attributes every view gives a directive node (label, level, style, tooltip)."""
+    """The attributes every view gives a directive node (label, full label, level, style, tooltip)."""
     return {
         "kind": "directive",
-        "label": d.display,
+        "label": directive_label(d),
+        "full_label": d.display,
+        "cited_as": "number" if d.number else "title",
         "level": d.level,
         "year": d.year,
         "cited_by": cited_by,
@@ -59,7 +84,7 @@ def directive_node_attrs(d: Directive, cited_by: int) -> dict[str, object]:
         "title": tt.tooltip(
             d.display,
             [
-                tt.line("标题 title", f"《{d.title}》" if d.title else ""),
+                tt.line("标题 title", f"《{d.title}》" if d.title and d.number else ""),  # else it is the heading
                 tt.line("发文机关 issuer", d.issuer),
                 tt.line("层级 level", level_name(d.level)),
                 tt.line("年份 year", d.year),
@@ -125,28 +150,47 @@ def build_citation_graph(data: ViewData) -> nx.DiGraph:
 
 
 def citation_positions(graph: nx.DiGraph, data: ViewData) -> dict[str, tuple[float, float]]:
-    """Regions on the map, State directives in columns to its left, local directives amid their citing regions."""
+    """Regions on the map, State (and unknown) directives in columns to its left, local directives amid the
+    regions that cite them (around the region, when only one does). No two nodes or labels overlap."""
     regions = [data.regions[n] for n, a in graph.nodes(data=True) if a["kind"] == "region"]
     pos = region_positions(regions, data.regions)
     order = sorted(pos, key=lambda n: (level_rank(data.regions[n].level), data.regions[n].adcode, n))
-    wanted = [(n, pos[n]) for n in order]
+    boxes = {n: node_box(a) for n, a in graph.nodes(data=True)}
     hubs: list[str] = []
     local: list[str] = []
     for n, a in graph.nodes(data=True):
         if a["kind"] != "directive":
             continue
         (hubs if a["level"] in HUB_LEVELS else local).append(n)
+    factor = spread_factor([(pos[n], boxes[n].width * boxes[n].height) for n in order])
+    packer = Packer(xweight=XWEIGHT)
+    placed = {n: packer.place((pos[n][0] * factor, pos[n][1] * factor), boxes[n]) for n in order}
     for n in sorted(local, key=lambda n: (-graph.nodes[n]["cited_by"], n)):
-        citing = [pos[r] for r in graph.predecessors(n) if r in pos]
+        citing = [placed[r] for r in graph.predecessors(n) if r in placed]
         x = sum(p[0] for p in citing) / len(citing)
         y = sum(p[1] for p in citing) / len(citing)
-        wanted.append((n, (x, y)))
-    placed = remove_overlaps(wanted, cell=GRID)
-    left, top, _right, bottom = bounds(placed.values())
-    hubs.sort(key=lambda n: (level_rank(graph.nodes[n]["level"]), -graph.nodes[n]["cited_by"], n))
+        placed[n] = packer.place((x, y), boxes[n])
     if hubs:
-        spacing = 2 * max(float(graph.nodes[n]["size"]) for n in hubs[:10]) + 28.0  # node and its label
-        placed.update(columns(hubs, left - 3 * spacing, top, max(bottom, top + 10 * spacing), spacing))
+
+        def citing_y(n: str) -> float:
+            ys = [placed[r][1] for r in graph.predecessors(n) if r in placed]
+            return sum(ys) / len(ys) if ys else 0.0
+
+        # most-cited first; among equals, in the order of the regions citing them (top to bottom: fewer crossings)
+        hubs.sort(
+            key=lambda n: (
+                level_rank(graph.nodes[n]["level"]),
+                -graph.nodes[n]["cited_by"],
+                round(citing_y(n), 1),
+                str(graph.nodes[n]["label"]),
+                n,
+            )
+        )
+        left, top, bottom = extent(((placed[n], boxes[n]) for n in placed), 0.0)
+        width = max((b.at(placed[n])[2] for n, b in boxes.items() if n in placed), default=left) - left
+        height = hub_height(width, bottom - top, [boxes[n] for n in hubs])
+        items = [(n, boxes[n], graph.nodes[n]["level"]) for n in hubs]
+        placed.update(label_columns(items, left - HUB_GAP, top, top + height))
     return placed
 
 
@@ -163,7 +207,7 @@ def _add_facets(graph: nx.DiGraph) -> None:
         if a["kind"] == "region":
             a["facets"] = {"province": [a["province"]], "rlevel": [a["level"]]}
         else:
-            a["facets"] = {"dlevel": [a["level"]]}
+            a["facets"] = {"dlevel": [a["level"]], "cited_as": [a["cited_as"]]}
     for _, _, a in graph.edges(data=True):
         a["facets"] = {"year": [str(y) for y in a["years"]]}
 
@@ -180,6 +224,9 @@ def _filters(graph: nx.DiGraph, data: ViewData) -> list[Filter]:
         facet_filter("rlevel", "地区层级 region level", (a["level"] for a in regions), level_name, level_rank),
         facet_filter("dlevel", "发文层级 issuing level", (a["level"] for a in docs), level_name, level_rank),
     ]
+    titled = sum(1 for a in docs if a["cited_as"] == "title")
+    if titled and titled < len(docs):
+        found.append(toggle_filter("cited_as", "title", f"仅标题引用的文件 documents cited by title only ({titled})"))
     return [f for f in found if f is not None]
 
 

@@ -16,9 +16,9 @@ import networkx as nx
 from networkx.algorithms import bipartite
 
 from kg.views import tooltips as tt
-from kg.views.citation import region_node_attrs
+from kg.views.citation import XWEIGHT, node_box, region_node_attrs
 from kg.views.data import ViewData
-from kg.views.layout import force_layout, pack_groups
+from kg.views.layout import force_layout, pack, pack_groups
 from kg.views.page import LegendItem, Page, facet_filter
 from kg.views.style import level_name, palette_color
 
@@ -38,6 +38,10 @@ class CocitationInfo:
     communities: int = 0
 
 
+def _full_label(attrs: dict[str, object]) -> str:
+    return str(attrs.get("full_label") or attrs["label"])
+
+
 def build_cocitation_graph(
     citation: nx.DiGraph, data: ViewData, *, top_k: int = TOP_K, seed: int = SEED
 ) -> tuple[nx.Graph, CocitationInfo]:
@@ -50,7 +54,7 @@ def build_cocitation_graph(
     docs = sorted(n for n, a in citation.nodes(data=True) if a["kind"] == "directive")
     limit = min(len(regions) * MAX_SHARE, MAX_FANOUT) if len(regions) >= MIN_REGIONS_FOR_SHARE else math.inf
     kept = [d for d in docs if 2 <= citation.in_degree(d) <= limit]
-    info.ubiquitous = sorted(citation.nodes[d]["label"] for d in docs if citation.in_degree(d) > limit)
+    info.ubiquitous = sorted(_full_label(citation.nodes[d]) for d in docs if citation.in_degree(d) > limit)
     b = nx.Graph()
     b.add_nodes_from(regions, bipartite=0)
     b.add_nodes_from(kept, bipartite=1)
@@ -67,7 +71,7 @@ def build_cocitation_graph(
     for n in connected:
         g.add_node(n, **region_node_attrs(data, n))
     for u, v in sorted(strongest):
-        shared = sorted(citation.nodes[d]["label"] for d in set(b[u]) & set(b[v]))
+        shared = sorted(_full_label(citation.nodes[d]) for d in set(b[u]) & set(b[v]))
         g.add_edge(u, v, weight=len(shared), shared=tuple(shared))
     communities = nx.community.louvain_communities(g, weight="weight", seed=seed) if g.number_of_nodes() else []
     ordered = sorted((sorted(c) for c in communities), key=lambda c: (-len(c), c[0]))
@@ -105,13 +109,24 @@ def build_cocitation_graph(
 
 
 def cocitation_positions(graph: nx.Graph, members: list[list[str]]) -> dict[str, tuple[float, float]]:
-    """Each community laid out on its own (igraph), the communities packed side by side, largest first."""
+    """Each community laid out on its own (igraph), its nodes then moved apart until no two labels overlap
+    (best-linked first), and the communities packed side by side, largest first."""
     layouts, radii = {}, []
     for i, nodes in enumerate(members):
         extent = 70.0 * math.sqrt(len(nodes)) + 40.0
-        layouts[i] = force_layout(graph.subgraph(nodes), seed=SEED, extent=extent)
-        radii.append((str(i), extent / 2 + 20.0))
-    centers = pack_groups(radii)
+        sub = graph.subgraph(nodes)
+        force = force_layout(sub, seed=SEED, extent=extent)
+        strength = dict(sub.degree(weight="weight"))
+        order = sorted(nodes, key=lambda n: (-strength[n], n))
+        boxes = {n: node_box(graph.nodes[n]) for n in nodes}
+        packed = pack([(n, force[n], boxes[n]) for n in order], xweight=XWEIGHT)
+        rects = [boxes[n].at(packed[n]) for n in nodes]
+        x0, y0 = min(r[0] for r in rects), min(r[1] for r in rects)
+        x1, y1 = max(r[2] for r in rects), max(r[3] for r in rects)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        layouts[i] = {n: (x - cx, y - cy) for n, (x, y) in packed.items()}
+        radii.append((str(i), max(x1 - x0, y1 - y0) / 2))
+    centers = pack_groups(radii, gap=40.0)
     pos = {}
     for i, layout in layouts.items():
         cx, cy = centers[str(i)]

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from kg.views import tooltips as tt
-from kg.views.citation import directive_node_attrs, region_node_attrs
+from kg.views.citation import directive_node_attrs, node_box, region_node_attrs
 from kg.views.data import Directive, FirstCitation, ViewData
+from kg.views.layout import text_width
 from kg.views.page import Filter, LegendItem, Page, facet_filter, slug_key
-from kg.views.style import REGION_COLOR, level_color, level_name, level_rank
+from kg.views.style import AXIS_FONT_SIZE, REGION_COLOR, level_color, level_name, level_rank
 
-CELL = 24.0  # spacing of region nodes inside a (year, level) cell
+CELL_GAP = 40.0  # px between two (year, level) cells
+CELL_ASPECT = 3.0  # a cell of many regions is about this much wider than tall: a level stays a thin band
 AXIS_COLOR = "#333333"
 MIN_REGIONS = 2  # a directive cited by fewer regions has no diffusion to draw
 
@@ -127,30 +129,48 @@ Point = tuple[float, float]
 
 
 def diffusion_positions(graph: nx.DiGraph, doc: str) -> tuple[dict[str, Point], list[tuple[str, str, Point]]]:
-    """Grid positions of the nodes, and the axis labels (key, text, position) of years and levels."""
+    """Grid positions of the nodes, and the axis labels (key, text, position) of years and levels.
+
+    Columns are years, rows levels; inside a (year, level) cell, regions stand in a small grid whose columns are as
+    wide as the widest label and whose rows are as tall as a node with its label, centred under the year. A
+    directive of unknown year gets a column of its own, left of the first year.
+    """
     d = graph.nodes[doc]
     regions = [n for n in graph.nodes if n != doc]
     years = [graph.nodes[n]["first_year"] for n in regions] + ([d["year"]] if d["year"] is not None else [])
     y0, y1 = (min(years), max(years)) if years else (0, 0)
     levels = sorted({graph.nodes[n]["level"] for n in regions} | {d["level"]}, key=level_rank)
-    cells: dict[tuple[int, str], list[str]] = {}
+    cells: dict[tuple[int | None, str], list[str]] = {(d["year"], d["level"]): [doc]}
     for n in sorted(regions, key=lambda n: (graph.nodes[n]["adcode"], n)):
         cells.setdefault((graph.nodes[n]["first_year"], graph.nodes[n]["level"]), []).append(n)
-    biggest = max((len(v) for v in cells.values()), default=1)
-    per_row = max(1, math.ceil(math.sqrt(biggest)))
+    boxes = {n: node_box(graph.nodes[n]) for n in graph.nodes}
+    gridded = [n for members in cells.values() if len(members) > 1 for n in members] + regions
+    col_w = max(boxes[n].width for n in gridded) if gridded else boxes[doc].width
+    row_h = max(boxes[n].height for n in graph.nodes)
+    biggest = max(len(v) for v in cells.values())
+    per_row = max(1, min(biggest, math.ceil(math.sqrt(biggest * CELL_ASPECT * row_h / col_w))))
     rows = max(1, math.ceil(biggest / per_row))
-    width = max(per_row * CELL + 60.0, 160.0)
-    height = max(rows * CELL + 50.0, 90.0)
+    width = max(per_row * col_w, boxes[doc].width) + CELL_GAP
+    height = rows * row_h + CELL_GAP
     pos: dict[str, tuple[float, float]] = {}
     for (year, level), members in cells.items():
-        cx, cy = (year - y0) * width, level_rank_in(levels, level) * height
+        cx = (year - y0) * width if year is not None else -width
+        cy = level_rank_in(levels, level) * height
+        cols = min(len(members), per_row)
         for i, n in enumerate(members):
             r, c = divmod(i, per_row)
-            pos[n] = (round(cx + c * CELL, 1), round(cy + r * CELL, 1))
-    dx = ((d["year"] - y0) * width) if d["year"] is not None else -width
-    pos[doc] = (round(dx, 1), round(level_rank_in(levels, d["level"]) * height, 1))
-    axes = [(f"year:{y}", str(y), (round((y - y0) * width, 1), -height * 0.6)) for y in range(y0, y1 + 1)]
-    axes += [(f"level:{lv}", level_name(lv), (-width * 1.4, round(i * height, 1))) for i, lv in enumerate(levels)]
+            pos[n] = (round(cx + (c - (cols - 1) / 2) * col_w, 1), round(cy + r * row_h, 1))
+    left = min(boxes[n].at(p)[0] for n, p in pos.items())
+    axis_y = -max(boxes[n].height for n in graph.nodes) / 2 - AXIS_FONT_SIZE
+    axes = [(f"year:{y}", str(y), (round((y - y0) * width, 1), axis_y)) for y in range(y0, y1 + 1)]
+    if d["year"] is None:
+        axes.append(("year:?", "年份不详 year ?", (round(-width, 1), axis_y)))
+    names = [level_name(lv) for lv in levels]
+    axis_x = left - CELL_GAP / 2 - max(text_width(t, AXIS_FONT_SIZE) for t in names) / 2
+    axes += [
+        (f"level:{lv}", t, (round(axis_x, 1), round(i * height, 1)))
+        for i, (lv, t) in enumerate(zip(levels, names, strict=True))
+    ]
     return pos, axes
 
 
@@ -158,8 +178,9 @@ def level_rank_in(levels: list[str], level: str) -> int:
     return levels.index(level) if level in levels else len(levels)
 
 
-def _legend() -> list[LegendItem]:
-    items = [LegendItem(f"{level_name(lv)} directive", level_color(lv)) for lv in ("national", "province", "city")]
+def _legend(level: str) -> list[LegendItem]:
+    """The page's directive (in the colour of its issuing level, unknown included), then the regions."""
+    items = [LegendItem(f"{level_name(level)} directive", level_color(level))]
     return items + [LegendItem("地区 region (x = 首次引用年份 first cited, y = 层级 level)", REGION_COLOR, "square")]
 
 
@@ -221,7 +242,7 @@ def diffusion_pages(graph: nx.DiGraph, doc: str, summary: DiffusionSummary, max_
                 f"{summary.regions} regions · {lag}",
                 graph=sub,
                 filters=filters,
-                legend=_legend(),
+                legend=_legend(d.level),
                 directed=True,
             )
         )

@@ -14,7 +14,7 @@ from networkx.readwrite.gexf import GEXFWriter
 
 from kg.views.style import hex_to_rgb
 
-_SKIP = {"title", "evidence", "facets", "x", "y", "color", "size", "shape", "keep", "export_pos"}
+_SKIP = {"title", "evidence", "facets", "x", "y", "color", "size", "shape", "keep", "export_pos", "full_label"}
 
 
 def _scalar(value: object) -> object | None:
@@ -35,6 +35,8 @@ def export_graph(graph: nx.Graph, positions: dict[str, tuple[float, float]] | No
     for n in sorted(graph.nodes):
         attrs = {k: _scalar(v) for k, v in sorted(graph.nodes[n].items()) if k not in _SKIP}
         attrs = {k: v for k, v in attrs.items() if v is not None and v != ""}
+        if graph.nodes[n].get("full_label"):
+            attrs["label"] = str(graph.nodes[n]["full_label"])  # the whole title, not the page's shortened label
         attrs.setdefault("label", str(n))
         attrs["color"] = graph.nodes[n].get("color", "#999999")
         attrs["size"] = float(graph.nodes[n].get("size", 8))

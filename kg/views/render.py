@@ -30,6 +30,7 @@ from pyvis.network import Network
 
 from kg import __version__
 from kg.views.page import Page
+from kg.views.style import AXIS_FONT_SIZE, FONT_SIZE
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 VIS_DIR = Path(pyvis.__file__).resolve().parent / "templates" / "lib" / "vis-9.1.2"
@@ -104,7 +105,7 @@ def vis_options(directed: bool, nodes: int) -> dict[str, object]:
         },
         "nodes": {
             "borderWidth": 1,
-            "font": {"size": 12, "face": "sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff"},
+            "font": {"size": FONT_SIZE, "face": "sans-serif", "strokeWidth": 3, "strokeColor": "#ffffff"},
             "scaling": {"label": {"drawThreshold": 5}},
         },
         "edges": {
@@ -152,7 +153,7 @@ def to_pyvis(graph: nx.Graph, directed: bool) -> tuple[Network, dict[str, str]]:
         if a.get("facets"):
             extra["facets"] = a["facets"]
         if a.get("kind") == "axis":
-            extra.update(keep=True, font={"size": 22, "color": a.get("color", "#333333")})
+            extra.update(keep=True, font={"size": AXIS_FONT_SIZE, "color": a.get("color", "#333333")})
         net.add_node(
             ids[key],
             label=str(a.get("label", "")) or " ",

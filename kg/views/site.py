@@ -166,7 +166,8 @@ def _search_entries(page: Page, ids: dict[str, str], page_index: int) -> list[li
         kind = a.get("kind")
         if kind not in SEARCH_KINDS or (page.view == "diffusion" and kind == "region"):
             continue
-        entries.append([str(a.get("label", "")), SEARCH_KINDS[kind], page_index, ids[key]])
+        text = a.get("full_label") or a.get("label", "")  # the whole title, not the shortened label
+        entries.append([str(text), SEARCH_KINDS[kind], page_index, ids[key]])
     return entries
 
 

@@ -24,13 +24,20 @@ LEVEL_NAMES: dict[str, str] = {
 # The cascade of the diffusion view, top to bottom.
 LEVEL_ORDER: tuple[str, ...] = ("national", "province", "city", "county", "township", "unknown")
 
+# Node labels: drawn by vis-network below the node (dots, squares, diamonds) in this font size (canvas pixels).
+FONT_SIZE = 12
+AXIS_FONT_SIZE = 22  # the year and level labels of the diffusion grid
+LABEL_CHARS = 12  # a directive cited by title only is labelled with this many characters of it, then "…"
+
 REGION_COLOR = "#5B6B7F"  # slate: regions are drawn as squares in a neutral colour
 REGION_SIZES: dict[str, float] = {"national": 14, "province": 12, "city": 9, "county": 6, "township": 5, "unknown": 6}
 
-# Communities and platform types: a fixed categorical palette (Tableau 20 order), reused cyclically.
+# Communities and platform types: a fixed categorical palette, reused cyclically: Tableau 10, then ten hues that
+# differ from all of those (Tableau 20's light variants did not: #FF9D9A beside #FF9DA7 made 新闻媒体 and 新闻发布会
+# the same pink).
 PALETTE: tuple[str, ...] = (
     "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC",
-    "#A0CBE8", "#FFBE7D", "#FF9D9A", "#86BCB6", "#8CD17D", "#F1CE63", "#D4A6C8", "#FABFD2", "#D7B5A6", "#79706E",
+    "#17BECF", "#8CD17D", "#2F4B7C", "#B6992D", "#4D4D4D", "#D37295", "#A0CBE8", "#FFBE7D", "#665191", "#499894",
 )  # fmt: skip
 
 PLATFORM_ORDER: tuple[str, ...] = (
@@ -72,6 +79,12 @@ def palette_color(index: int) -> str:
 def platform_color(notation: str) -> str:
     rank = PLATFORM_ORDER.index(notation) if notation in PLATFORM_ORDER else len(PLATFORM_ORDER)
     return palette_color(rank)
+
+
+def short_title(title: str, limit: int = LABEL_CHARS) -> str:
+    """``title`` in book-title marks, cut to ``limit`` characters and an ellipsis when longer: 《连云港市十三五沿海开…》."""
+    text = " ".join(title.split())
+    return f"《{text}》" if len(text) <= limit else f"《{text[:limit]}…》"
 
 
 def hex_to_rgb(color: str) -> tuple[int, int, int]:

@@ -10,13 +10,21 @@
   window.govkgView = view;
   var network = new vis.Network(container, { nodes: nodes, edges: edges }, payload.options);
   view.network = network;
-  /* fit the view to the precomputed positions before the first draw (vis's own fit needs drawn labels) */
+  /* fit the view to the precomputed positions and labels before the first draw (vis's own fit needs drawn
+     labels); label widths are estimated as in Python: a CJK character is one em, anything else 0.62 em */
+  var FONT = (payload.options.nodes && payload.options.nodes.font && payload.options.nodes.font.size) || 12;
+  function textWidth(s, font) {
+    var em = 0;
+    for (var i = 0; i < s.length; i++) { em += s.charCodeAt(i) >= 0x2E80 ? 1 : 0.62; }
+    return em * font;
+  }
   function fitView() {
     var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     payload.nodes.forEach(function (n) {
-      var r = (n.size || 10) + (n.keep ? 120 : 30);
-      x0 = Math.min(x0, n.x - r); x1 = Math.max(x1, n.x + r);
-      y0 = Math.min(y0, n.y - r); y1 = Math.max(y1, n.y + r);
+      var size = n.size || 10, font = (n.font && n.font.size) || FONT, w = textWidth(String(n.label || ""), font);
+      var half = Math.max(size, w / 2) + 8, above = size + 8, below = n.keep ? font : size + 4 + 1.3 * font + 8;
+      x0 = Math.min(x0, n.x - half); x1 = Math.max(x1, n.x + half);
+      y0 = Math.min(y0, n.y - above); y1 = Math.max(y1, n.y + below);
     });
     if (!isFinite(x0)) { return; }
     var w = container.clientWidth || 800, h = container.clientHeight || 600;
@@ -25,6 +33,16 @@
   }
   fitView();
   view.fitView = fitView;
+  /* until the reader zooms, drags or jumps to a node, a resized window (or a page opened at another size) refits */
+  var moved = false;
+  network.on("zoom", function () { moved = true; });
+  network.on("dragStart", function () { moved = true; });
+  network.on("resize", function () {
+    if (moved) { return; }
+    fitView();
+    /* vis restores its pre-resize camera right after this event (vis-network 9.1.2, as inlined): keep our fit */
+    if (network.canvas && network.canvas.cameraState) { network.canvas.cameraState = {}; }
+  });
   network.once("afterDrawing", function () {
     view.firstDraw = performance.now();
     document.documentElement.setAttribute("data-drawn", "1");
@@ -79,22 +97,29 @@
      shown only if one of its shown edges reaches it (nodes marked keep, like axis labels, always stay) */
   var form = document.getElementById("filters");
   var selects = Array.prototype.slice.call(form.querySelectorAll("select[data-facet]"));
+  var toggles = Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][data-facet]"));
   var status = document.getElementById("status");
-  function passes(item, chosen) {
-    var f = item.facets;
+  function passes(item, chosen, excluded) {
+    var f = item.facets, key;
     if (!f) { return true; }
-    for (var key in chosen) {
+    for (key in chosen) {
       if (Object.prototype.hasOwnProperty.call(f, key) && f[key].indexOf(chosen[key]) < 0) { return false; }
+    }
+    for (key in excluded) {
+      if (Object.prototype.hasOwnProperty.call(f, key) && f[key].indexOf(excluded[key]) >= 0) { return false; }
     }
     return true;
   }
   function applyFilters() {
-    var chosen = {}, any = false;
+    var chosen = {}, excluded = {}, any = false;
     selects.forEach(function (s) { if (s.value) { chosen[s.getAttribute("data-facet")] = s.value; any = true; } });
+    toggles.forEach(function (t) {
+      if (!t.checked) { excluded[t.getAttribute("data-facet")] = t.getAttribute("data-exclude"); any = true; }
+    });
     var nodeOk = {}, reached = {}, nodeUpdates = [], edgeUpdates = [], shownNodes = 0, shownEdges = 0;
-    payload.nodes.forEach(function (n) { nodeOk[n.id] = passes(n, chosen); });
+    payload.nodes.forEach(function (n) { nodeOk[n.id] = passes(n, chosen, excluded); });
     payload.edges.forEach(function (e) {
-      var ok = !any || (passes(e, chosen) && nodeOk[e.from] && nodeOk[e.to]);
+      var ok = !any || (passes(e, chosen, excluded) && nodeOk[e.from] && nodeOk[e.to]);
       if (ok) { reached[e.from] = true; reached[e.to] = true; shownEdges += 1; }
       edgeUpdates.push({ id: e.id, hidden: !ok });
     });
@@ -109,7 +134,7 @@
     hideTip(true);
   }
   view.applyFilters = applyFilters;
-  selects.forEach(function (s) { s.addEventListener("change", applyFilters); });
+  selects.concat(toggles).forEach(function (s) { s.addEventListener("change", applyFilters); });
   form.addEventListener("reset", function () { setTimeout(applyFilters, 0); });
   form.addEventListener("submit", function (e) { e.preventDefault(); });
 
@@ -117,6 +142,7 @@
   function focusFromHash() {
     var id = decodeURIComponent(location.hash.slice(1));
     if (!id || !nodes.get(id)) { return; }
+    moved = true;
     network.selectNodes([id]);
     network.focus(id, { scale: 1.6, animation: false });
     var p = network.canvasToDOM(network.getPositions([id])[id]);
