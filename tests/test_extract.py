@@ -280,3 +280,15 @@ def test_review_row_without_its_header_labels() -> None:
     )
     got = {s.key: s.value for s in facts_of(text).statistics}
     assert got == {"reconsiderations": 259, "lawsuits": 66}
+
+
+def test_short_title_of_a_numbered_document_is_that_document() -> None:
+    text = (
+        "某市2017年政府信息公开工作年度报告\n落实《省政府办公厅关于印发江苏省2017年政务公开工作要点的通知》(苏政办发〔2017〕64号)。"
+        "根据《江苏省2017年政务公开工作要点的通知》要求,出台《某市政务公开实施方案》。"
+    )
+    cits = facts_of(text).citations
+    assert [(c.number, c.title) for c in cits] == [
+        ("苏政办发〔2017〕64号", "省政府办公厅关于印发江苏省2017年政务公开工作要点的通知"),
+        (None, "某市政务公开实施方案"),
+    ]

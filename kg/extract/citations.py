@@ -101,9 +101,15 @@ def _title_only(norm: str, taken: set[tuple[int, int]], numbered: set[str], iden
         if not title:
             continue
         title = aliases.get(title, _KNOWN_SHORT.get(title, title))
-        longer = [t for t in list(found) + sorted(numbered) if t != title and t.endswith(title) and len(title) <= 12]
+        # a shorter form of a document cited before is that document: 《条例》 after 《中华人民共和国政府信息公开条例》,
+        # 《江苏省2017年政务公开工作要点的通知》 after 《省政府办公厅关于印发江苏省2017年政务公开工作要点的通知》(苏政办发…)
+        longer = [
+            t
+            for t in sorted(numbered) + list(found)
+            if t != title and (t.endswith(title) and len(title) <= 12 or len(title) >= 8 and title in t)
+        ]
         if longer:
-            title = longer[0]  # 《条例》 after 《中华人民共和国政府信息公开条例》: the same document
+            title = longer[0]
         if title in numbered or title in found:
             if (am := _ALIAS.match(norm[j + 1 : j + 30])) and title in found:
                 aliases[am.group(1)] = title
