@@ -3,16 +3,26 @@
 Generated data following docs/model.md (one named graph per report: source, report, citations with mentions,
 platforms, statistics; plus regions and directives), at least 1M triples, written with pyoxigraph ``bulk_extend``
 and cached under the temporary directory. Eight client processes (keep-alive HTTP/1.1, stdlib ``http.client``)
-send POSTed queries for ``--seconds`` each, one server at a time, two workloads:
+send POSTed queries for ``--seconds`` each, one server at a time, in four workloads:
 
-- lookup: the reports of one region (a random county, city or province per request), with title and year;
-- aggregate: which regions cite which directives: reports per (region, cited document) within one province.
+- lookup, varied: the reports of one region within a span of years (2,739 regions with reports x 105 spans);
+- aggregate, varied: reports per (region, cited document) within one province and a span of years (31 x 105);
+- lookup, repeated / aggregate, repeated: a pool of 50 lookups / 8 aggregates, drawn at random per request.
+
+Varied: every request is a different query. The distinct queries are shuffled once (fixed seed) and dealt to the
+clients, each walking its own share in order, so every server receives the same sequence and no query twice (the
+run says how many distinct queries it used, and whether any came round again); the warm-up uses queries from the
+other end of the list, never measured ones. Repeated: what a server gives when the same few queries come again —
+with the gateway's result cache that is a cache hit after the warm-up, so it is reported apart, with the gateway
+also run with ``--cache-mb 0``.
 
 Targets: gateway >= 0.8x raw Oxigraph's throughput, >= 10x rdflib-endpoint's.
 
     .venv/bin/python benchmarks/bench_endpoint.py [--reports 11000] [--seconds 20] [--clients 8] [--skip-rdflib]
+        [--workloads lookup,aggregate,lookup-repeated,aggregate-repeated] [--gateway-root CHECKOUT]
 
-Not a test: prints a table.
+``--gateway-root`` runs ``kg serve`` from another checkout (to compare before/after a change). Not a test: prints a
+table.
 """
 
 from __future__ import annotations
@@ -28,7 +38,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -185,21 +194,62 @@ def ensure_store(reports: int) -> tuple[Path, dict[str, object]]:
 
 # -- queries --------------------------------------------------------------------------------------------------
 PREFIXES = f"PREFIX gk: <{GK}>\nPREFIX dcterms: <{DCT}>\n"
+YEARS = range(2010, 2024)  # the years the generated reports cover
+SPANS = [(first, last) for first in YEARS for last in YEARS if first <= last]  # 105 spans of years
 
 
-def lookup(region: str) -> str:
-    return PREFIXES + textwrap.dedent(f"""\
-        SELECT ?report ?title ?year WHERE {{
-          ?report gk:reportingRegion <{DEFAULT_BASE}region/{region}> ; dcterms:title ?title ; gk:yearCovered ?year .
-        }} ORDER BY ?year ?report""")
+def lookup(region: str, first: int | None = None, last: int | None = None) -> str:
+    """The reports of one region (within ``first``..``last`` when given), with title and year."""
+    years = "" if first is None else f'\n  FILTER(STR(?year) >= "{first}" && STR(?year) <= "{last}")'
+    return (
+        f"{PREFIXES}SELECT ?report ?title ?year WHERE {{\n"
+        f"  ?report gk:reportingRegion <{DEFAULT_BASE}region/{region}> ; dcterms:title ?title ; gk:yearCovered ?year ."
+        f"{years}\n}} ORDER BY ?year ?report"
+    )
 
 
-def aggregate(province: str) -> str:
-    return PREFIXES + textwrap.dedent(f"""\
-        SELECT ?region ?doc (COUNT(DISTINCT ?report) AS ?reports) WHERE {{
-          ?region gk:province <{DEFAULT_BASE}region/{province}> .
-          ?report gk:reportingRegion ?region ; gk:cites ?doc .
-        }} GROUP BY ?region ?doc ORDER BY DESC(?reports) ?region ?doc""")
+def aggregate(province: str, first: int | None = None, last: int | None = None) -> str:
+    """Reports per (region, cited document) within one province (and ``first``..``last`` when given)."""
+    years = (
+        ""
+        if first is None
+        else f' ;\n    gk:yearCovered ?year .\n  FILTER(STR(?year) >= "{first}" && STR(?year) <= "{last}")'
+    )
+    return (
+        f"{PREFIXES}SELECT ?region ?doc (COUNT(DISTINCT ?report) AS ?reports) WHERE {{\n"
+        f"  ?region gk:province <{DEFAULT_BASE}region/{province}> .\n"
+        f"  ?report gk:reportingRegion ?region ; gk:cites ?doc{years or ' .'}\n"
+        f"}} GROUP BY ?region ?doc ORDER BY DESC(?reports) ?region ?doc"
+    )
+
+
+BUILDERS = {"lookup": lookup, "aggregate": aggregate}
+
+
+class Workload:
+    """Queries as parameter tuples for one builder; ``varied`` ones are dealt out without repetition."""
+
+    def __init__(self, name: str, builder: str, params: list[tuple[object, ...]], varied: bool) -> None:
+        self.name, self.builder, self.params, self.varied = name, builder, params, varied
+
+    def query(self, index: int) -> str:
+        return BUILDERS[self.builder](*self.params[index])  # type: ignore[operator]
+
+
+def workloads(meta: dict[str, object]) -> dict[str, Workload]:
+    rng = random.Random(1)
+    regions: list[str] = meta["regions"]  # type: ignore[assignment]
+    provinces: list[str] = meta["provinces"]  # type: ignore[assignment]
+    varied_lookups: list[tuple[object, ...]] = [(r, a, b) for r in regions for a, b in SPANS]
+    varied_aggregates: list[tuple[object, ...]] = [(p, a, b) for p in provinces for a, b in SPANS]
+    rng.shuffle(varied_lookups)
+    rng.shuffle(varied_aggregates)
+    return {
+        "lookup": Workload("lookup", "lookup", varied_lookups, varied=True),
+        "aggregate": Workload("aggregate", "aggregate", varied_aggregates, varied=True),
+        "lookup-repeated": Workload("lookup-repeated", "lookup", [(r,) for r in rng.sample(regions, 50)], False),
+        "aggregate-repeated": Workload("aggregate-repeated", "aggregate", [(p,) for p in provinces[:8]], False),
+    }
 
 
 # -- servers --------------------------------------------------------------------------------------------------
@@ -226,15 +276,28 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], within_s: float) -> None
     raise RuntimeError(f"{url} not ready within {within_s} s")
 
 
-def start_gateway(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+GATEWAY_ROOT = ROOT  # the checkout `kg serve` runs from (--gateway-root)
+
+
+def start_gateway(store: Path, work: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     args = [sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port), "--quiet",
             "--timeout", "120", "--max-concurrent", "16", "--max-queued", "64",
-            "--snapshots", str(work / "snaps")]  # fmt: skip
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            "--snapshots", str(work / "snaps"), *extra]  # fmt: skip
+    # cwd first on sys.path: `-m kg` imports the checkout's package
+    proc = subprocess.Popen(args, cwd=GATEWAY_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/sparql"
     wait_ready(url, proc, 60)
     return proc, url
+
+
+def start_gateway_uncached(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    return start_gateway(store, work, "--cache-mb", "0")
+
+
+def gateway_has_cache() -> bool:
+    args = [sys.executable, "-m", "kg", "serve", "--help"]
+    return "--cache-mb" in subprocess.run(args, cwd=GATEWAY_ROOT, capture_output=True, text=True).stdout
 
 
 def start_raw(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -286,9 +349,17 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 # -- load -----------------------------------------------------------------------------------------------------
-def client(args: tuple[str, list[str], float, float, int]) -> tuple[list[float], int, float]:
-    """One client: keep-alive POSTs until ``until``; latencies of the 200s, errors, time of its last answer."""
-    url, queries, start_at, until, seed = args
+ClientJob = tuple[str, str, list[tuple[object, ...]], bool, float, float, int]
+
+
+def client(job: ClientJob) -> tuple[list[float], int, float, int]:
+    """One client: keep-alive POSTs until ``until``, walking its ``share`` of parameters in order (varied), or
+    drawing from it at random (repeated).
+
+    Returns the latencies of the 200s, the errors, the time of its last answer, and how many requests it sent.
+    """
+    url, builder, share, varied, start_at, until, seed = job
+    build = BUILDERS[builder]
     parts = urlsplit(url)
     rng = random.Random(seed)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
@@ -296,10 +367,12 @@ def client(args: tuple[str, list[str], float, float, int]) -> tuple[list[float],
     while time.time() < start_at:
         time.sleep(0.001)
     latencies: list[float] = []
-    errors = 0
+    errors = sent = 0
     last = start_at
     while time.time() < until:
-        body = urlencode({"query": rng.choice(queries)})
+        params = share[sent % len(share)] if varied else rng.choice(share)
+        body = urlencode({"query": build(*params)})  # type: ignore[operator]
+        sent += 1
         t0 = time.perf_counter()
         try:
             conn.request("POST", parts.path, body, headers)
@@ -314,22 +387,61 @@ def client(args: tuple[str, list[str], float, float, int]) -> tuple[list[float],
         errors += 0 if ok else 1
         last = time.time()
     conn.close()
-    return latencies, errors, last
+    return latencies, errors, last, sent
+
+
+def sample_indices(workload: Workload, count: int = 4) -> list[int]:
+    """Queries whose row counts are compared across servers: for a varied workload, from the warm-up's part."""
+    size = len(workload.params)
+    first = size - size // 10 if workload.varied else 0
+    return list(range(first, size, max(1, (size - first) // count)))[:count]
+
+
+def deal(workload: Workload, clients: int, warmup: bool) -> list[list[tuple[object, ...]]]:
+    """Each client's parameters. Varied: disjoint shares of the shuffled list, the warm-up's from its last tenth,
+    the measured run's from the rest; repeated: the whole pool for everyone."""
+    params = workload.params
+    if not workload.varied:
+        return [params] * clients
+    cut = len(params) - len(params) // 10
+    part = params[cut:] if warmup else params[:cut]
+    return [part[i::clients] for i in range(clients)]
 
 
 def run_load(
-    pool: multiprocessing.pool.Pool, url: str, queries: list[str], clients: int, seconds: float
+    pool: multiprocessing.pool.Pool, url: str, workload: Workload, clients: int, seconds: float, warmup: bool = False
 ) -> dict[str, float]:
     start_at = time.time() + 0.5
-    results = pool.map(client, [(url, queries, start_at, start_at + seconds, 1000 + i) for i in range(clients)])
-    latencies = sorted(x for lat, _, _ in results for x in lat)
-    errors = sum(e for _, e, _ in results)
-    elapsed = max(last for _, _, last in results) - start_at
-    if not latencies:
-        return {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": errors, "n": 0}
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return {"rps": len(latencies) / elapsed, "p50": statistics.median(latencies) * 1000, "p99": p99 * 1000,
-            "errors": errors, "n": len(latencies)}  # fmt: skip
+    shares = deal(workload, clients, warmup)
+    jobs = [(url, workload.builder, shares[i], workload.varied, start_at, start_at + seconds, 1000 + i)
+            for i in range(clients)]  # fmt: skip
+    results = pool.map(client, jobs)
+    latencies = sorted(x for lat, _, _, _ in results for x in lat)
+    errors = sum(e for _, e, _, _ in results)
+    elapsed = max(last for _, _, last, _ in results) - start_at
+    sent = [n for _, _, _, n in results]
+    if workload.varied:
+        distinct = sum(min(n, len(share)) for n, share in zip(sent, shares, strict=True))
+        wrapped = any(n > len(share) for n, share in zip(sent, shares, strict=True))
+    else:
+        distinct, wrapped = min(sum(sent), len(workload.params)), False
+    out = {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": errors, "n": len(latencies),
+           "distinct": distinct, "wrapped": float(wrapped)}  # fmt: skip
+    if latencies:
+        out["rps"] = len(latencies) / elapsed
+        out["p50"] = statistics.median(latencies) * 1000
+        out["p99"] = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+    return out
+
+
+def cache_counts(url: str) -> tuple[int, int] | None:
+    """The gateway's result-cache hits and misses so far (None for other servers, or a gateway without a cache)."""
+    try:
+        response = httpx.get(url.rsplit("/", 1)[0] + "/status", timeout=10)
+        cache = response.json().get("result_cache") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    return (cache["hits"], cache["misses"]) if cache else None
 
 
 def rows(url: str, query: str) -> int:
@@ -341,53 +453,85 @@ def rows(url: str, query: str) -> int:
 
 
 def main() -> None:
+    global GATEWAY_ROOT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=11000, help="synthetic reports (about 100 triples each)")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--skip-rdflib", action="store_true")
+    parser.add_argument("--workloads", default="lookup,aggregate,lookup-repeated,aggregate-repeated")
+    parser.add_argument("--gateway-root", type=Path, default=ROOT, help="run `kg serve` from this checkout")
     opts = parser.parse_args()
+    GATEWAY_ROOT = opts.gateway_root.resolve()
     store, meta = ensure_store(opts.reports)
-    rng = random.Random(1)
-    regions = rng.sample(meta["regions"], min(500, len(meta["regions"])))  # type: ignore[arg-type]
-    workloads = {"lookup": [lookup(r) for r in regions], "aggregate": [aggregate(p) for p in meta["provinces"]]}  # type: ignore[union-attr]
-    servers = [("kg serve", start_gateway), ("raw oxigraph", start_raw)]
+    every = workloads(meta)
+    chosen = {name: every[name] for name in opts.workloads.split(",")}
+    servers: list[tuple[str, object, list[str]]] = [("kg serve", start_gateway, list(chosen))]
+    repeated = [name for name, w in chosen.items() if not w.varied]
+    if repeated and gateway_has_cache():
+        servers.append(("kg serve --cache-mb 0", start_gateway_uncached, repeated))
+    servers.append(("raw oxigraph", start_raw, list(chosen)))
     if not opts.skip_rdflib:
-        servers.append(("rdflib-endpoint", start_rdflib))
+        servers.append(("rdflib-endpoint", start_rdflib, list(chosen)))
     print(f"store: {meta['triples']:,} triples; {opts.clients} clients, {opts.seconds:g} s per run; "
-          f"{os.cpu_count()} CPUs", file=sys.stderr)  # fmt: skip
+          f"{os.cpu_count()} CPUs; kg serve from {GATEWAY_ROOT}", file=sys.stderr)  # fmt: skip
+    # the same answers everywhere, or the comparison means nothing: row counts of a few queries of each workload
+    # (for a varied workload, queries from the warm-up's part of the list, so no measured query is asked early)
+    samples = {name: [w.query(i) for i in sample_indices(w)] for name, w in chosen.items()}
     table: dict[tuple[str, str], dict[str, float]] = {}
-    checks: dict[str, tuple[int, int]] = {}
+    checks: dict[tuple[str, str], list[int]] = {}
     work = Path(tempfile.mkdtemp(prefix="kg-bench-"))
     ctx = multiprocessing.get_context("spawn")
     try:
         with ctx.Pool(opts.clients) as pool:
-            for name, start in servers:
-                proc, url = start(store, work)
+            for name, start, names in servers:
+                proc, url = start(store, work)  # type: ignore[operator]
                 try:
-                    checks[name] = (rows(url, workloads["lookup"][0]), rows(url, workloads["aggregate"][0]))
-                    for workload, queries in workloads.items():
-                        run_load(pool, url, queries, opts.clients, min(2.0, opts.seconds))  # warm-up
-                        table[(name, workload)] = run_load(pool, url, queries, opts.clients, opts.seconds)
-                        print(f"  {name:16} {workload:9} {table[(name, workload)]}", file=sys.stderr)
+                    for n in names:
+                        checks[(name, n)] = [rows(url, q) for q in samples[n]]
+                    for workload_name in names:
+                        workload = chosen[workload_name]
+                        run_load(pool, url, workload, opts.clients, min(2.0, opts.seconds), warmup=True)
+                        before = cache_counts(url)
+                        result = run_load(pool, url, workload, opts.clients, opts.seconds)
+                        after = cache_counts(url)
+                        if before and after:
+                            hits, misses = after[0] - before[0], after[1] - before[1]
+                            result["cache_hit_rate"] = hits / max(1, hits + misses)
+                        table[(name, workload_name)] = result
+                        print(f"  {name:22} {workload_name:18} {result}", file=sys.stderr)
                 finally:
                     stop(proc)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if len(set(checks.values())) != 1:  # the same answers everywhere, or the comparison means nothing
-        print(f"WARNING: the servers disagree on row counts: {checks}", file=sys.stderr)
-    print(f"\n{meta['triples']:,} triples, {opts.clients} clients x {opts.seconds:g} s, rows per answer {checks}\n")
-    print("| server | workload | queries/s | p50 ms | p99 ms | errors |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for (name, workload), r in table.items():
-        print(f"| {name} | {workload} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | {int(r['errors'])} |")
+    for (name, workload_name), counts in checks.items():
+        reference = checks.get(("raw oxigraph", workload_name))
+        if reference is not None and counts != reference:
+            print(f"WARNING: {name} disagrees with raw oxigraph on {workload_name}: {counts} vs {reference}")
+    print(f"\n{meta['triples']:,} triples, {opts.clients} clients x {opts.seconds:g} s, {os.cpu_count()} CPUs; "
+          f"row counts of sample queries: {sorted(set(map(tuple, checks.values())))}\n")  # fmt: skip
+    print("| server | workload | queries/s | p50 ms | p99 ms | errors | distinct queries | cache hits |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (name, workload_name), r in table.items():
+        distinct = f"{int(r['distinct']):,}" + (" (wrapped)" if r["wrapped"] else "")
+        hits = f"{r['cache_hit_rate']:.0%}" if "cache_hit_rate" in r else "-"
+        print(f"| {name} | {workload_name} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | {int(r['errors'])} "
+              f"| {distinct} | {hits} |")  # fmt: skip
     print()
-    for workload in workloads:
-        gateway = table[("kg serve", workload)]["rps"]
-        raw = table[("raw oxigraph", workload)]["rps"]
-        line = f"{workload}: gateway/raw oxigraph = {gateway / raw:.2f}x" if raw else f"{workload}: raw oxigraph failed"
-        if ("rdflib-endpoint", workload) in table and table[("rdflib-endpoint", workload)]["rps"] > 0:
-            line += f", gateway/rdflib-endpoint = {gateway / table[('rdflib-endpoint', workload)]['rps']:.1f}x"
+    for workload_name in chosen:
+        gateway = table.get(("kg serve", workload_name), {}).get("rps", 0.0)
+        raw = table.get(("raw oxigraph", workload_name), {}).get("rps", 0.0)
+        line = (
+            f"{workload_name}: gateway/raw oxigraph = {gateway / raw:.2f}x" if raw else f"{workload_name}: no raw run"
+        )
+        uncached = table.get(("kg serve --cache-mb 0", workload_name), {}).get("rps")
+        if uncached and raw:
+            line += f" (without its cache {uncached / raw:.2f}x)"
+        rdflib_rps = table.get(("rdflib-endpoint", workload_name), {}).get("rps", 0.0)
+        if rdflib_rps > 0:
+            line += f", gateway/rdflib-endpoint = {gateway / rdflib_rps:.1f}x"
+            if uncached:
+                line += f" (without its cache {uncached / rdflib_rps:.1f}x)"
         print(line)
 
 

@@ -140,6 +140,8 @@ def test_get_post_form_and_direct_post_agree(client: httpx.Client, store) -> Non
     assert _count(direct) == reports
     assert direct.headers["content-type"] == "application/sparql-results+json; charset=utf-8"
     assert direct.headers["x-kg-rows"] == "1"
+    head = client.head("/sparql", params={"query": CITING})
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
 
 
 def test_content_negotiation(client: httpx.Client) -> None:
@@ -245,6 +247,9 @@ REFUSALS = [
     (form(query=f"SELECT * {{ {{ SELECT * {{ SERVICE SILENT <{L}> {{ ?s ?p ?o }} }} }} }}"), 400, "service_refused"),
     (get(f"SELECT * {{ \\u0053ERVICE <{L}> {{ ?s ?p ?o }} }}"), 400, "service_refused"),
     (get(f"SELECT * {{ VALUES ?x {{ <{L}> }} SERVICE ?x {{ ?s ?p ?o }} }}"), 400, "service_refused"),
+    # rdflib ended a comment only at a line feed, Oxigraph at a carriage return too: this SERVICE used to go through
+    (form(query=f"SELECT * {{ ?s ?p ?o # note\r SERVICE <{L}> {{ ?a ?b ?c }}\n }} LIMIT 1"), 400, "service_refused"),
+    (body(f"SELECT * # note\rFROM <{L}>\n {{ ?s ?p ?o }} LIMIT 1"), 400, "dataset_refused"),
     (get(f"SELECT * FROM <{L}> {{ ?s ?p ?o }}"), 400, "dataset_refused"),
     (body(f"SELECT * FROM NAMED <{L}> {{ GRAPH ?g {{ ?s ?p ?o }} }}", path="/query"), 400, "dataset_refused"),
     (get("SELECT * { ?s ?p ?o } LIMIT 1", **{"default-graph-uri": L}), 400, "dataset_refused"),

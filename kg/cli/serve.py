@@ -60,6 +60,13 @@ _DEFAULTS = ServeSettings()
     help="Longest query accepted.",
 )
 @click.option(
+    "--cache-mb",
+    default=_DEFAULTS.cache_bytes // 2**20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Memory for answers already given on the current snapshot (repeats skip Oxigraph); 0 turns it off.",
+)
+@click.option(
     "--snapshots",
     "snapshots_dir",
     default=None,
@@ -78,6 +85,7 @@ def serve(
     max_concurrent: int,
     max_queued: int,
     max_query_bytes: int,
+    cache_mb: int,
     snapshots_dir: Path | None,
     quiet: bool,
 ) -> None:
@@ -102,6 +110,7 @@ def serve(
         max_concurrent=max_concurrent,
         max_queued=max_queued,
         max_query_bytes=max_query_bytes,
+        cache_bytes=cache_mb * 2**20,
         snapshots_dir=snapshots_dir,
         access_log=not quiet,
     )

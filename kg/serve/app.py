@@ -4,6 +4,10 @@ Routes: ``/sparql`` and ``/query`` (queries; with no query, the service descript
 ``/.well-known/void``, ``/`` (the query page) and its assets, ``/queries`` (the example queries as JSON),
 ``/prefixes.json``, ``/status``. ``/update`` and ``/store`` are refused; anything else is 404. Every refusal has the
 JSON shape of :mod:`kg.serve.errors`.
+
+Queries are the hot path: :class:`SparqlHandler` answers them as a plain ASGI app, without a Request object or the
+framework's middleware (a request with an ``Origin`` header goes through Starlette when CORS is on, so the CORS
+middleware sees it). Everything else is an ordinary Starlette route.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from urllib.parse import parse_qs
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,19 +27,29 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from kg import __version__
+from kg.serve.cache import CachedAnswer, ResultCache
 from kg.serve.description import endpoint_void, serialize_graph, service_description
 from kg.serve.errors import Refusal, refuse
 from kg.serve.execute import run_query, turtle_prefixes
+from kg.serve.forms import parse_form
 from kg.serve.live import LiveStore
-from kg.serve.negotiation import GRAPH_FORMATS, RESULT_FORMATS, negotiate, prefers_html
+from kg.serve.negotiation import GRAPH_FORMATS, RESULT_FORMATS, Format, negotiate, prefers_html
 from kg.serve.policy import PlanCache, QueryPlan, plan_query, refuse_dataset_parameters
 from kg.serve.settings import ServeSettings
 from kg.serve.ui import ASSETS, PAGE, example_queries
 
 log = logging.getLogger(__name__)
 
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 _DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
+_SPARQL_PATHS = frozenset({"/sparql", "/query"})
+_SPARQL_METHODS = frozenset({"GET", "HEAD", "POST"})
+_PARSE_IN_THREAD_CHARS = 2048
 
 
 class Admission:
@@ -55,42 +69,57 @@ class Admission:
             headers={"Retry-After": "2"},
         )
 
+    async def acquire(self) -> None:
+        """Take a slot, waiting in the queue if there is room in it; :meth:`release` it afterwards."""
+        if not self._slots.locked():
+            await self._slots.acquire()  # does not wait
+            return
+        if self.waiting >= self.queued:
+            raise self._busy("every query slot is taken and the queue is full")
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self.wait_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise self._busy(f"no query slot became free within {self.wait_s:g} s") from None
+        finally:
+            self.waiting -= 1
+
+    def release(self) -> None:
+        self._slots.release()
+
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        if self._slots.locked():
-            if self.waiting >= self.queued:
-                raise self._busy("every query slot is taken and the queue is full")
-            self.waiting += 1
-            try:
-                async with asyncio.timeout(self.wait_s):
-                    await self._slots.acquire()
-            except TimeoutError:
-                raise self._busy(f"no query slot became free within {self.wait_s:g} s") from None
-            finally:
-                self.waiting -= 1
-        else:
-            await self._slots.acquire()
+        await self.acquire()
         try:
             yield
         finally:
-            self._slots.release()
+            self.release()
 
 
 def _origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise refuse(
-                "query_too_large",
-                f"the request body is larger than {limit} bytes",
-                "shorten the query, or ask the operator to raise --max-query-bytes",
-            )
-    return body
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise refuse("missing_query", "the client went away before sending the whole query", "retry")
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise refuse(
+                    "query_too_large",
+                    f"the request body is larger than {limit} bytes",
+                    "shorten the query, or ask the operator to raise --max-query-bytes",
+                )
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _single(values: list[str], name: str) -> str | None:
@@ -109,6 +138,40 @@ def _refuse_update_request() -> Refusal:
     )
 
 
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class RawResponse:
+    """A complete response as ASGI messages (what the hot path sends; cheaper than a Starlette Response)."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status = status
+        self.body = body
+        self.headers = [*headers, (b"content-length", str(len(body)).encode())]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+def _answer_response(answer: CachedAnswer, cache: str | None) -> RawResponse:
+    headers = [
+        (b"content-type", answer.content_type.encode("latin-1")),
+        (b"x-kg-generation", str(answer.generation).encode()),
+        (b"x-kg-rows", str(answer.rows).encode()),
+        (b"vary", b"Accept"),
+    ]
+    if cache is not None:
+        headers.append((b"x-kg-cache", cache.encode()))
+    return RawResponse(200, answer.body, headers)
+
+
 class Gateway:
     """The request handlers, bound to one :class:`LiveStore` and one :class:`ServeSettings`."""
 
@@ -116,41 +179,61 @@ class Gateway:
         self.live = live
         self.settings = settings
         self.plans = PlanCache()
+        self.results = ResultCache(settings.cache_bytes, settings.cache_entry_bytes)
         self.admission = Admission(settings.max_concurrent, settings.max_queued, settings.timeout_s)
         self.assets: dict[str, bytes] = {}
         self.rendered: dict[tuple[str, int, str, str], bytes] = {}
 
     # -- the protocol ------------------------------------------------------------------------------------------
-    async def sparql(self, request: Request) -> Response:
-        url_params = parse_qs(request.url.query, keep_blank_values=True)
+    async def sparql(self, scope: Scope, receive: Receive) -> RawResponse | Response:
+        """Answer one request to /sparql or /query (raises a Refusal for anything refused)."""
+        url_params = parse_form(scope["query_string"].decode("latin-1"))
         if "update" in url_params:
             raise _refuse_update_request()
-        if request.method in ("GET", "HEAD"):
+        if scope["method"] in ("GET", "HEAD"):
             query = _single(url_params.get("query", []), "query")
             if query is None:
-                return await self.description(request)
+                return await self.description(Request(scope, receive))
             refuse_dataset_parameters([p for p in _DATASET_PARAMS if p in url_params])
         else:
-            query = await self._query_from_post(request, url_params)
+            query = await self._query_from_post(scope, receive, url_params)
         plan = await self._plan(query)
         fmt = negotiate(
-            request.headers.get("accept"),
+            _header(scope, b"accept"),
             GRAPH_FORMATS if plan.returns_graph else RESULT_FORMATS,
             f"{plan.form} results",
         )
-        async with self.admission.slot(), self.live.use() as upstream:
+        return await self.run(plan, fmt)
+
+    async def run(self, plan: QueryPlan, fmt: Format) -> RawResponse:
+        """The answer to an accepted query: from the cache, else from Oxigraph within the limits."""
+        cache = self.results if self.results.enabled else None
+        if cache is not None:
+            snapshot = self.live.current.snapshot.path  # one cache per snapshot: a new one empties it
+            cached = cache.get(snapshot, plan.text, fmt.media_type)
+            if cached is not None:
+                return _answer_response(cached, "hit")
+        await self.admission.acquire()
+        try:
+            upstream = self.live.acquire()
             try:
                 answer = await run_query(upstream.client, plan, fmt, self.settings)
             except Refusal as refusal:
                 if refusal.code == "timeout":  # Oxigraph may still be computing it: replace the process
                     self.live.recycle_soon(upstream)
                 raise
-            generation = upstream.generation
-        headers = {"X-Kg-Generation": str(generation), "X-Kg-Rows": str(answer.rows), "Vary": "Accept"}
-        return Response(answer.body, headers={**headers, "Content-Type": answer.media_type})
+            finally:
+                self.live.release(upstream)
+        finally:
+            self.admission.release()
+        result = CachedAnswer(answer.body, answer.media_type, answer.rows, upstream.generation)
+        if cache is not None:
+            cache.put(upstream.snapshot.path, plan.text, fmt.media_type, result)
+            return _answer_response(result, "miss")
+        return _answer_response(result, None)
 
-    async def _query_from_post(self, request: Request, url_params: dict[str, list[str]]) -> str:
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    async def _query_from_post(self, scope: Scope, receive: Receive, url_params: dict[str, list[str]]) -> str:
+        ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if ctype == "application/sparql-update":
             raise _refuse_update_request()
         if ctype not in ("application/x-www-form-urlencoded", "application/sparql-query"):
@@ -159,7 +242,7 @@ class Gateway:
                 f"cannot read a POST body of type {ctype or '(none)'!r}",
                 "POST application/x-www-form-urlencoded (query=…) or application/sparql-query",
             )
-        body = await _read_body(request, self.settings.max_query_bytes * 3 + 4096)
+        body = await _read_body(receive, self.settings.max_query_bytes * 3 + 4096)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -167,7 +250,7 @@ class Gateway:
         if ctype == "application/sparql-query":
             refuse_dataset_parameters([p for p in _DATASET_PARAMS if p in url_params])
             return text
-        form = parse_qs(text, keep_blank_values=True)
+        form = parse_form(text)
         if "update" in form:
             raise _refuse_update_request()
         refuse_dataset_parameters([p for p in _DATASET_PARAMS if p in form or p in url_params])
@@ -177,10 +260,13 @@ class Gateway:
         return query
 
     async def _plan(self, text: str) -> QueryPlan:
-        plan = self.plans.get(text)
+        limit = self.settings.max_query_bytes
+        plan = self.plans.check(text, limit)
         if plan is None:
-            limit = self.settings.max_query_bytes
-            plan = plan_query(text, limit) if len(text) < 2048 else await asyncio.to_thread(plan_query, text, limit)
+            if len(text) < _PARSE_IN_THREAD_CHARS:
+                plan = plan_query(text, limit)
+            else:
+                plan = await asyncio.to_thread(plan_query, text, limit)
             self.plans.put(plan)
         return plan
 
@@ -244,6 +330,14 @@ class Gateway:
                 "queued_queries": self.admission.waiting,
                 "oxigraph_recycled": self.live.recycled,
                 "last_refresh_error": self.live.last_error,
+                "queries_parsed": self.plans.parsed,
+                "result_cache": {
+                    "entries": len(self.results),
+                    "bytes": self.results.size,
+                    "max_bytes": self.results.max_bytes,
+                    "hits": self.results.hits,
+                    "misses": self.results.misses,
+                },
                 "limits": {
                     "timeout_s": s.timeout_s,
                     "max_rows": s.max_rows,
@@ -293,8 +387,48 @@ async def _on_error(request: Request, exc: Exception) -> Response:
     ).response()
 
 
-def build_app(live: LiveStore, settings: ServeSettings) -> Starlette:
+class SparqlHandler:
+    """``/sparql`` and ``/query`` as a plain ASGI app; refusals and errors are answered here, in the one JSON shape."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response: Callable[[Scope, Receive, Send], Awaitable[None]] = await self.gateway.sparql(scope, receive)
+        except Refusal as refusal:
+            response = refusal.response()
+        except Exception as exc:  # noqa: BLE001 - answered as 500 in the one shape, and logged
+            log.exception("internal error on %s", scope["path"], exc_info=exc)
+            response = refuse(
+                "internal_error", f"internal error ({type(exc).__name__})", "retry; if it persists, tell the operator"
+            ).response()
+        await response(scope, receive, send)
+
+
+class GatewayApp:
+    """The ASGI app uvicorn runs: queries straight to :class:`SparqlHandler`, the rest through Starlette."""
+
+    def __init__(self, sparql: SparqlHandler, app: Starlette, cors: bool) -> None:
+        self.sparql = sparql
+        self.app = app
+        self.cors = cors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] in _SPARQL_PATHS
+            and scope["method"] in _SPARQL_METHODS
+            and not (self.cors and _header(scope, b"origin") is not None)
+        ):
+            await self.sparql(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def build_app(live: LiveStore, settings: ServeSettings) -> GatewayApp:
     gw = Gateway(live, settings)
+    sparql = SparqlHandler(gw)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -306,8 +440,8 @@ def build_app(live: LiveStore, settings: ServeSettings) -> Starlette:
 
     routes = [
         Route("/", gw.page, methods=["GET"]),
-        Route("/sparql", gw.sparql, methods=["GET", "POST"]),
-        Route("/query", gw.sparql, methods=["GET", "POST"]),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/query", sparql, methods=["GET", "POST"]),
         Route("/service-description", gw.description, methods=["GET"]),
         Route("/.well-known/void", gw.void, methods=["GET"]),
         Route("/queries", gw.queries, methods=["GET"]),
@@ -325,12 +459,13 @@ def build_app(live: LiveStore, settings: ServeSettings) -> Starlette:
                 allow_origins=[settings.cors_origin],
                 allow_methods=["GET", "POST"],
                 allow_headers=["Accept", "Content-Type"],
-                expose_headers=["X-Kg-Generation", "X-Kg-Rows"],
+                expose_headers=["X-Kg-Generation", "X-Kg-Rows", "X-Kg-Cache"],
             )
         )
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={Refusal: _on_refusal, HTTPException: _on_http_error, Exception: _on_error},
     )
+    return GatewayApp(sparql, app, cors=bool(settings.cors_origin))

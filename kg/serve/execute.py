@@ -98,19 +98,25 @@ async def run_query(pool: UpstreamPool, plan: QueryPlan, fmt: Format, settings: 
                 if response.status != 200:
                     raw = await response.read(limit=65536)
                     raise _upstream_failure(response.status, raw.decode("utf-8", "replace"))
-                async for chunk in response.iter_chunks():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if counting:
-                        newlines += chunk.count(b"\n")
-                        if newlines - header_lines > settings.max_rows:
-                            raise _too_many_rows(plan, settings.max_rows)
-                    if size > settings.max_result_bytes:
-                        raise refuse(
-                            "too_many_rows",
-                            f"the result is larger than {settings.max_result_bytes} bytes",
-                            "select fewer or shorter values, or add LIMIT",
-                        )
+                while True:
+                    for chunk in response.take():
+                        chunks.append(chunk)
+                        size += len(chunk)
+                        if counting:
+                            newlines += chunk.count(b"\n")
+                            if newlines - header_lines > settings.max_rows:
+                                raise _too_many_rows(plan, settings.max_rows)
+                        if size > settings.max_result_bytes:
+                            raise refuse(
+                                "too_many_rows",
+                                f"the result is larger than {settings.max_result_bytes} bytes",
+                                "select fewer or shorter values, or add LIMIT",
+                            )
+                    if response.complete:
+                        break
+                    if response.error is not None:
+                        raise response.error
+                    await response.more()
     except TimeoutError:
         raise _timeout(settings.timeout_s) from None
     except (UpstreamError, OSError) as exc:

@@ -206,15 +206,23 @@ class LiveStore:
             raise refuse("unavailable", "the endpoint is starting or stopping", "retry in a few seconds")
         return self._current
 
-    @contextlib.asynccontextmanager
-    async def use(self):  # type: ignore[no-untyped-def]
-        """The current upstream, kept alive until the caller is done with it (even if a switch happens)."""
+    def acquire(self) -> Upstream:
+        """The current upstream, kept alive (even if a switch happens) until :meth:`release` is called with it."""
         up = self.current
         up.in_flight += 1
+        return up
+
+    def release(self, up: Upstream) -> None:
+        up.in_flight -= 1
+
+    @contextlib.asynccontextmanager
+    async def use(self):  # type: ignore[no-untyped-def]
+        """:meth:`acquire` and :meth:`release` around a block."""
+        up = self.acquire()
         try:
             yield up
         finally:
-            up.in_flight -= 1
+            self.release(up)
 
     # -- watching the store ------------------------------------------------------------------------------------
     def start_watching(self) -> None:

@@ -100,8 +100,30 @@ def parse_accept(header: str | None) -> list[_Range]:
     return ranges
 
 
+_CHOSEN: dict[tuple[str | None, bool], Format] = {}  # (Accept header, graph formats?) -> format
+_CHOSEN_MAX = 256
+
+
 def negotiate(header: str | None, formats: tuple[Format, ...], what: str) -> Format:
-    """The format ``header`` prefers among ``formats``; ties go to the client's order, then to ours."""
+    """The format ``header`` prefers among ``formats``; ties go to the client's order, then to ours.
+
+    Clients send the same few ``Accept`` headers again and again: the choice among the endpoint's own format lists
+    is remembered (a few hundred headers at most; a refusal is not remembered).
+    """
+    known = formats is RESULT_FORMATS or formats is GRAPH_FORMATS
+    if known:
+        key = (header, formats is GRAPH_FORMATS)
+        chosen = _CHOSEN.get(key)
+        if chosen is None:
+            chosen = _negotiate(header, formats, what)
+            if len(_CHOSEN) >= _CHOSEN_MAX:
+                _CHOSEN.clear()
+            _CHOSEN[key] = chosen
+        return chosen
+    return _negotiate(header, formats, what)
+
+
+def _negotiate(header: str | None, formats: tuple[Format, ...], what: str) -> Format:
     ranges = parse_accept(header)
     best: tuple[float, int, int, int] | None = None
     chosen: Format | None = None

@@ -4,10 +4,22 @@ Refused: anything rdflib's SPARQL 1.1 parser cannot parse (fail closed), updates
 them), ``SERVICE`` (it would make the server fetch URLs), ``FROM``/``FROM NAMED`` and the protocol's
 ``default-graph-uri``/``named-graph-uri`` (Oxigraph reads the union of all graphs and would silently ignore
 them), and queries longer than the configured limit.
+
+The check parses the text with every carriage return read as a line feed: rdflib ends a ``#`` comment only at a line
+feed, Oxigraph (as the grammar says) at either, so ``# …\\r SERVICE <…> { … }`` was a comment to the one and a
+``SERVICE`` call to the other. Oxigraph still receives the text unchanged.
+
+Parsing costs milliseconds (rdflib's parser is pyparsing), more than Oxigraph needs to answer a lookup, so accepted
+queries are remembered twice: by their exact text, and by their *shape* (:func:`query_shape`): the text with the
+IRIs written ``<…>`` outside any parenthesis and the contents of string literals left out. A query of a known shape
+differs from an accepted one only inside such tokens, which the parser reads as single terminals whatever they hold,
+so it gets the same decision without being parsed again. A query the shape lexer is not sure about has no shape and
+is parsed.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
@@ -36,6 +48,11 @@ class QueryPlan:
         return self.form in GRAPH_FORMS
 
 
+def _as_checked(text: str) -> str:
+    """The text the parser checks: a carriage return ends a comment for Oxigraph, so it must for rdflib too."""
+    return text.replace("\r", "\n")
+
+
 def _node_names(node: object, out: set[str], depth: int = 0) -> None:
     if depth > 400:
         raise RecursionError("query nested too deeply")
@@ -54,7 +71,7 @@ def _node_names(node: object, out: set[str], depth: int = 0) -> None:
 def _refuse_update(text: str) -> None:
     """Raise ``update_refused`` / ``load_refused`` when ``text`` is a SPARQL update."""
     try:
-        update = parseUpdate(text)
+        update = parseUpdate(_as_checked(text))
     except Exception:  # noqa: BLE001 - not an update either: the caller reports it as unparseable
         return
     names: set[str] = set()
@@ -72,9 +89,8 @@ def _refuse_update(text: str) -> None:
     )
 
 
-def plan_query(text: str, max_bytes: int) -> QueryPlan:
-    """Parse ``text`` and apply the policy; raises a :class:`~kg.serve.errors.Refusal` or returns the plan."""
-    size = len(text.encode("utf-8"))
+def _check_size(text: str, max_bytes: int) -> None:
+    size = len(text.encode("utf-8")) if len(text) * 4 > max_bytes else len(text)  # UTF-8: at most 4 bytes a char
     if size > max_bytes:
         raise refuse(
             "query_too_large",
@@ -82,10 +98,15 @@ def plan_query(text: str, max_bytes: int) -> QueryPlan:
             "shorten the query (e.g. move long VALUES lists into several queries), or ask the operator to raise "
             "--max-query-bytes",
         )
+
+
+def plan_query(text: str, max_bytes: int) -> QueryPlan:
+    """Parse ``text`` and apply the policy; raises a :class:`~kg.serve.errors.Refusal` or returns the plan."""
+    _check_size(text, max_bytes)
     if not text.strip():
         raise refuse("missing_query", "the query is empty", "send a SPARQL query in the 'query' parameter")
     try:
-        parsed = parseQuery(text)
+        parsed = parseQuery(_as_checked(text))
         names: set[str] = set()
         _node_names(parsed, names)
         form = FORMS.get(parsed[1].name)
@@ -112,27 +133,147 @@ def plan_query(text: str, max_bytes: int) -> QueryPlan:
     return QueryPlan(text=text, form=form)
 
 
-class PlanCache:
-    """A small LRU of accepted queries: a query asked again is not parsed again (refusals are not cached)."""
+# -- shapes -------------------------------------------------------------------------------------------------------
+# rdflib's own terminals (rdflib/plugins/sparql/parser.py), tried in rdflib's order: the long string forms first.
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_STRING_FORMS = {
+    "'": (
+        ("'''", re.compile(r"'''((?:'|'')?(?:[^'\\]|\\['ntbrf\\]))*'''")),
+        ("'", re.compile(r"'(?:[^'\n\r\\]|\\['ntbrf\\])*'(?!')")),
+    ),
+    '"': (
+        ('"""', re.compile(r'"""(?:(?:"|"")?(?:[^"\\]|\\["ntbrf\\]))*"""')),
+        ('"', re.compile(r'"(?:[^"\n\r\\]|\\["ntbrf\\])*"(?!")')),
+    ),
+}
+_LEXEMES = re.compile(r"""["'<#()\\]""")
+_UNICODE_ESCAPE = re.compile(r"\\u", re.IGNORECASE)
+_UNSAFE_IN_NESTED_IRI = frozenset("()#'")
 
-    def __init__(self, size: int = 512) -> None:
+
+def _string_at(text: str, pos: int) -> tuple[str, int] | None:
+    """The kind and end of the string literal opening at ``pos``, as rdflib's parser would read it."""
+    for kind, form in _STRING_FORMS[text[pos]]:
+        match = form.match(text, pos)
+        if match is not None:
+            return kind, match.end()
+    return None
+
+
+def query_shape(text: str) -> tuple[str, ...] | None:
+    """The query with its IRIs and strings left out, or None when the lexer cannot be sure where they are.
+
+    Left out: IRIs written ``<…>`` at parenthesis depth 0 and the contents of string literals. In SPARQL an
+    expression (the only place for ``<`` as "less than") is always inside parentheses, so at depth 0 a ``<`` opens an
+    IRI; a quote always opens a string. rdflib reads each of these as one terminal, whatever it holds, so two queries
+    with the same shape parse into the same tree up to those terminals, and the policy (which looks at the tree's
+    structure) decides the same for both. The shape keeps each terminal's kind (``"…"``, ``'''…'''``, IRI).
+
+    No shape, so a full parse, for: any ``\\u`` escape (rdflib expands them before parsing: one may become a quote), a
+    backslash outside a string (a prefixed name's escape), a ``<`` at depth 0 that does not open an IRI, unbalanced
+    parentheses, and an IRI-looking span inside parentheses holding ``(``, ``)``, ``#`` or ``'`` (it may be
+    ``?a<?b && (?c>?d``, whose brackets count). Comments (``#`` to the line feed) stay in the shape as they are.
+    """
+    if "\\" in text and _UNICODE_ESCAPE.search(text):
+        return None
+    parts: list[str] = []
+    depth = 0
+    start = pos = 0
+    end = len(text)
+    while (found := _LEXEMES.search(text, pos)) is not None:
+        pos = found.start()
+        char = text[pos]
+        if char == "(":
+            depth += 1
+            pos += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+            pos += 1
+        elif char == "#":
+            newline = text.find("\n", pos)
+            pos = end if newline < 0 else newline + 1
+        elif char == "<":
+            iri = _IRIREF.match(text, pos)
+            if depth == 0:
+                if iri is None:
+                    return None
+                parts += (text[start:pos], "<>")
+                pos = start = iri.end()
+            elif iri is None:
+                pos += 1  # "<" or "<=" in an expression
+            elif _UNSAFE_IN_NESTED_IRI.isdisjoint(iri.group()):
+                pos = iri.end()  # an IRI or "?a<?b&&?c>?d": kept in the shape as it is
+            else:
+                return None
+        elif char == "\\":
+            return None
+        else:
+            string = _string_at(text, pos)
+            if string is None:
+                return None
+            parts += (text[start:pos], string[0])
+            pos = start = string[1]
+    if depth:
+        return None
+    parts.append(text[start:])
+    return tuple(parts)
+
+
+class PlanCache:
+    """Accepted queries, by exact text and by :func:`query_shape` (two LRUs; refusals are not remembered)."""
+
+    def __init__(self, size: int = 512, shapes: int = 512) -> None:
         self.size = size
+        self.shapes_size = shapes
         self._plans: OrderedDict[str, QueryPlan] = OrderedDict()
+        self._shapes: OrderedDict[tuple[str, ...], str] = OrderedDict()
         self._lock = Lock()
+        self.parsed = 0  # queries that had to be parsed
 
     def get(self, text: str) -> QueryPlan | None:
+        """The plan for ``text`` when the same text, or a query of the same shape, was accepted before."""
         with self._lock:
             plan = self._plans.get(text)
             if plan is not None:
                 self._plans.move_to_end(text)
-            return plan
+                return plan
+        shape = query_shape(_as_checked(text))
+        if shape is None:
+            return None
+        with self._lock:
+            form = self._shapes.get(shape)
+            if form is None:
+                return None
+            self._shapes.move_to_end(shape)
+        plan = QueryPlan(text=text, form=form)
+        self._remember(plan)
+        return plan
 
     def put(self, plan: QueryPlan) -> None:
+        """Remember an accepted plan, by its text and by its shape when it has one."""
+        self._remember(plan)
+        shape = query_shape(_as_checked(plan.text))
+        with self._lock:
+            self.parsed += 1
+            if shape is not None:
+                self._shapes[shape] = plan.form
+                self._shapes.move_to_end(shape)
+                while len(self._shapes) > self.shapes_size:
+                    self._shapes.popitem(last=False)
+
+    def _remember(self, plan: QueryPlan) -> None:
         with self._lock:
             self._plans[plan.text] = plan
             self._plans.move_to_end(plan.text)
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)
+
+    def check(self, text: str, max_bytes: int) -> QueryPlan | None:
+        """The remembered plan for ``text`` (size checked first), or None: then :func:`plan_query` must decide."""
+        _check_size(text, max_bytes)
+        return self.get(text)
 
 
 def refuse_dataset_parameters(names: list[str]) -> None:

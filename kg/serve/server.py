@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import importlib.util
 import logging
 import socket
 import threading
@@ -83,6 +84,8 @@ class Endpoint:
         app = build_app(self.live, self.settings)
         config = uvicorn.Config(
             app,
+            loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",  # uvloop: not on Windows
+            http="httptools",
             lifespan="on",
             access_log=self.settings.access_log,
             log_level="info" if self.settings.access_log else "warning",

@@ -23,6 +23,8 @@ class ServeSettings:
     max_queued: int = 32  # queries waiting for a slot; beyond that: 503
     max_query_bytes: int = 16_384
     max_result_bytes: int = 64 * 1024 * 1024  # a result larger than this is refused like too many rows
+    cache_bytes: int = 64 * 1024 * 1024  # answers kept for the current snapshot (0: no result cache)
+    cache_entry_bytes: int = 1024 * 1024  # a larger answer is not kept
     poll_interval_s: float = 1.0  # how often kg-generation.json is read
     startup_wait_s: float = 60.0  # how long to wait for a running ingest before giving up at start
     snapshots_dir: Path | None = None  # default: <store>.snapshots beside the store
@@ -41,6 +43,10 @@ class ServeSettings:
         for name, value in positive.items():
             if value <= 0:
                 raise ServeError(f"{name} must be positive, not {value}", hint=f"give {name} a value above 0")
+        if self.cache_bytes < 0:
+            raise ServeError(
+                f"the cache size must be 0 or more, not {self.cache_bytes}", hint="--cache-mb 0 turns it off"
+            )
         if self.max_queued < 0:
             raise ServeError(f"--max-queued must be 0 or more, not {self.max_queued}", hint="0 means: no queue")
         if not 0 <= self.port <= 65535:
