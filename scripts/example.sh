@@ -21,4 +21,4 @@ echo
 echo "store:        out/store         (kg query most-cited --store out/store)"
 echo "dumps:        out/govkg.ttl  out/govkg.trig"
 [ -d out/views ] && echo "views:        out/views/index.html"
-echo "endpoint:     .venv/bin/kg serve --store out/store   then open http://127.0.0.1:8000/"
+echo "endpoint:     .venv/bin/kg serve --store out/store --views out/views   then open http://127.0.0.1:8000/ (views at /views/)"

@@ -23,7 +23,7 @@ from kg.errors import StoreError
 from kg.namespaces import GK
 from kg.serve import Endpoint, ServeSettings
 from kg.snapshots import GENERATION_FILE, StoreBusyError, make_snapshot, mark_generation, read_generation
-from tests.endpoint_support import DIRECTIVE, add_report, build_store, dataset_quads, stop_process
+from tests.endpoint_support import DIRECTIVE, add_report, assert_error_shape, build_store, dataset_quads, stop_process
 
 COUNT_REPORTS = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?r a <{GK.AnnualReport}> }}"
 
@@ -214,3 +214,36 @@ def test_help_has_examples() -> None:
     for command in (serve, push):
         text = CliRunner().invoke(command, ["--help"]).output
         assert "Example:" in text
+
+
+def test_kg_serve_serves_the_network_views(tmp_path: Path) -> None:
+    from kg.config import Config
+    from kg.store import open_store
+    from kg.views import write_views
+
+    store, snapshots = tmp_path / "store", tmp_path / "snapshots"
+    build_store(store, counties=2)
+    write_views(open_store(store, read_only=True), tmp_path / "views", Config())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", "0", "--snapshots", str(snapshots),
+         "--views", str(tmp_path / "views")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        url = None
+        for line in proc.stderr:
+            if match := re.search(r"SPARQL endpoint (http://127\.0\.0\.1:\d+)/sparql", line):
+                url = match.group(1)
+                threading.Thread(target=proc.stderr.read, daemon=True).start()
+                break
+        assert url, "kg serve did not announce itself"
+        index = httpx.get(f"{url}/views/")
+        assert index.status_code == 200 and "text/html" in index.headers["content-type"]
+        page = httpx.get(f"{url}/views/citation.html")
+        assert page.status_code == 200
+        assert page.text == (tmp_path / "views" / "citation.html").read_text(encoding="utf-8")
+        assert_error_shape(httpx.get(f"{url}/views/no-such-page.html"), 404, "not_found")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -73,6 +73,13 @@ _DEFAULTS = ServeSettings()
     type=click.Path(file_okay=False, path_type=Path),
     help="Where snapshots of the store go (default: STORE.snapshots beside the store).",
 )
+@click.option(
+    "--views",
+    "views_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also serve the network views written by `kg view -o DIR` under /views/.",
+)
 @quiet_option
 @handle_errors
 def serve(
@@ -87,6 +94,7 @@ def serve(
     max_query_bytes: int,
     cache_mb: int,
     snapshots_dir: Path | None,
+    views_dir: Path | None,
     quiet: bool,
 ) -> None:
     """Publish the store as a read-only SPARQL endpoint with a query page.
@@ -99,8 +107,13 @@ def serve(
     \b
     Example:
       kg serve --store out/store
+      kg serve --store out/store --views out/views
       curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ?p ?o } LIMIT 3' http://127.0.0.1:8000/sparql
     """
+    if views_dir is not None:
+        from kg.views import views_dir as checked_views
+
+        views_dir = checked_views(views_dir)
     settings = ServeSettings(
         host=host,
         port=port,
@@ -112,6 +125,7 @@ def serve(
         max_query_bytes=max_query_bytes,
         cache_bytes=cache_mb * 2**20,
         snapshots_dir=snapshots_dir,
+        views_dir=views_dir,
         access_log=not quiet,
     )
     if not settings.loopback:

@@ -24,7 +24,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from kg import __version__
 from kg.serve.cache import CachedAnswer, ResultCache
@@ -438,7 +439,7 @@ def build_app(live: LiveStore, settings: ServeSettings) -> GatewayApp:
         finally:
             await live.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/", gw.page, methods=["GET"]),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/query", sparql, methods=["GET", "POST"]),
@@ -451,6 +452,8 @@ def build_app(live: LiveStore, settings: ServeSettings) -> GatewayApp:
         Route("/store", gw.graph_store, methods=_ALL_METHODS),
         *(Route(path, gw.asset, methods=["GET"]) for path in [*ASSETS, "/favicon.ico"]),
     ]
+    if settings.views_dir is not None:  # the static pages of `kg view`: offline, relative links only
+        routes.append(Mount("/views", app=StaticFiles(directory=settings.views_dir, html=True), name="views"))
     middleware = []
     if settings.cors_origin:
         middleware.append(

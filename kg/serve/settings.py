@@ -28,6 +28,7 @@ class ServeSettings:
     poll_interval_s: float = 1.0  # how often kg-generation.json is read
     startup_wait_s: float = 60.0  # how long to wait for a running ingest before giving up at start
     snapshots_dir: Path | None = None  # default: <store>.snapshots beside the store
+    views_dir: Path | None = None  # network views written by `kg view`, served under /views/
     queries_dir: Path = field(default_factory=lambda: Config().queries_dir)
     base_iri: str = DEFAULT_BASE
     access_log: bool = True
