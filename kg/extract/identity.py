@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from kg.extract.docnumbers import find_numbers
 from kg.extract.facts import Identity
@@ -141,14 +142,19 @@ def _choose(g: Gazetteer, parse: _RegionParse, mentions: Counter[str]) -> str | 
     return chosen
 
 
-def _mentions(g: Gazetteer, text: str) -> Counter[str]:
-    """How often the text names each province and city (by full name or stem), for disambiguation."""
+@lru_cache(maxsize=1)
+def _upper_regions() -> tuple[tuple[str, str], ...]:
+    """(code, name) of every current province and city: the names counted in each report, listed once."""
+    g = gazetteer()
+    return tuple((c, r.name) for c, r in sorted(g.current.items()) if r.level in ("province", "city") and c != STATE)
+
+
+def _mentions(text: str) -> Counter[str]:
+    """How often the text names each province and city, for disambiguation."""
     counts: Counter[str] = Counter()
-    for code, r in g.current.items():
-        if r.level in ("province", "city") and code != STATE:
-            n = text.count(r.name)
-            if n:
-                counts[code] += n
+    for code, name in _upper_regions():
+        if n := text.count(name):
+            counts[code] += n
     return counts
 
 
@@ -156,7 +162,7 @@ def extract_identity(norm: str) -> Identity:
     g = gazetteer()
     ident = Identity()
     head = norm[:3000]
-    mentions = _mentions(g, norm[:6000])
+    mentions = _mentions(norm[:6000])
 
     # --- title
     best = None

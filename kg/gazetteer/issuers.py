@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from kg.extract.facts import Issuer
@@ -118,15 +118,25 @@ def _chain(g: Gazetteer, ctx: str | None) -> tuple[str | None, str | None, str |
     return ctx[:2] + "0000", city, ctx
 
 
-def _keys(g: Gazetteer, code: str) -> list[str]:
+@cache
+def _keys(code: str) -> tuple[str, ...]:
     """Prefixes by which a division is written in 机关代字: first one or two characters of its stem, aliases."""
-    r = g.get(code)
+    r = gazetteer().get(code)
     if r is None:
-        return []
+        return ()
     st = stem(r.name)
     keys = [st[:2], st[:1]] if len(st) >= 2 else [st]
     keys += [a for a, codes in _aliases().items() if code in codes]
-    return keys
+    return tuple(keys)
+
+
+@lru_cache(maxsize=64)
+def _city_keys(province: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(city code, its prefixes) for every current city of a province, computed once per province."""
+    g = gazetteer()
+    return tuple(
+        (c, _keys(c)) for c, r in sorted(g.current.items()) if c.startswith(province[:2]) and r.level == "city"
+    )
 
 
 def _title_region(g: Gazetteer, title: str | None) -> list[str]:
@@ -145,7 +155,7 @@ def _resolve_regional(g: Gazetteer, code: str, ctx: str | None, title: str | Non
     # the cited title names its issuer: 天水市人民政府办公室关于… , 省人民政府办公厅关于…
     for cand in _title_region(g, title):
         cand = g.successor(cand) or cand
-        for key in _keys(g, cand):
+        for key in _keys(cand):
             if code.startswith(key):
                 return cand, len(key)
         for ab, codes in abbrs.items():
@@ -166,15 +176,15 @@ def _resolve_regional(g: Gazetteer, code: str, ctx: str | None, title: str | Non
                 return province, len(ab)
     # the reporting county, then its city
     if county:
-        city_keys = _keys(g, city) if city else []
-        for key in _keys(g, county):
+        city_keys = _keys(city) if city else []
+        for key in _keys(county):
             rest = code[len(key) :]
             if not code.startswith(key):
                 continue
             if len(key) >= 2 or rest[:1] in ("县", "区", "市", "旗") or not any(code.startswith(k) for k in city_keys):
                 return county, len(key)
     if city:
-        for key in _keys(g, city):
+        for key in _keys(city):
             if code.startswith(key):
                 return city, len(key)
     # another province by its abbreviation, with a government or Party tail
@@ -185,11 +195,10 @@ def _resolve_regional(g: Gazetteer, code: str, ctx: str | None, title: str | Non
     # a unique city of the reporting province
     if province:
         hits: dict[str, int] = {}
-        for c, r in g.current.items():
-            if c.startswith(province[:2]) and r.level == "city":
-                for key in _keys(g, c):
-                    if code.startswith(key):
-                        hits.setdefault(c, len(key))
+        for c, keys in _city_keys(province):
+            for key in keys:
+                if code.startswith(key):
+                    hits.setdefault(c, len(key))
         if len(hits) == 1:
             c, n = next(iter(hits.items()))
             return c, n

@@ -164,6 +164,17 @@ def _level(text: str) -> str:
     return text if text in LEVELS else "unknown"
 
 
+def _first_per(rows: list[dict[str, str]], key: str) -> list[dict[str, str]]:
+    """The first row for each value of ``key`` (a fact appears once per quote in the query's rows)."""
+    seen: set[str] = set()
+    out = []
+    for row in rows:
+        if row[key] not in seen:
+            seen.add(row[key])
+            out.append(row)
+    return out
+
+
 def _first_quotes(rows: list[dict[str, str]], key: str) -> dict[str, str]:
     """The quote of each fact's earliest mention (rows come ordered by fact, then start offset)."""
     best: dict[str, tuple[int, str]] = {}
@@ -214,11 +225,7 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
         )
     citation_rows = _rows(store, config, "citations")
     quotes = _first_quotes(citation_rows, "citation")
-    seen: set[str] = set()
-    for row in citation_rows:
-        if row["citation"] in seen:
-            continue
-        seen.add(row["citation"])
+    for row in _first_per(citation_rows, "citation"):
         data.citations.append(
             Citation(
                 iri=row["citation"],
@@ -232,11 +239,7 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
     data.citations.sort(key=lambda c: (c.report, c.doc, c.iri))
     platform_rows = _rows(store, config, "platforms")
     pquotes = _first_quotes(platform_rows, "platform")
-    seen = set()
-    for row in platform_rows:
-        if row["platform"] in seen:
-            continue
-        seen.add(row["platform"])
+    for row in _first_per(platform_rows, "platform"):
         data.platforms.append(
             PlatformUse(
                 iri=row["platform"],
