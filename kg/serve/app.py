@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
@@ -36,6 +37,7 @@ from kg.serve.forms import parse_form
 from kg.serve.live import LiveStore
 from kg.serve.negotiation import GRAPH_FORMATS, RESULT_FORMATS, Format, negotiate, prefers_html
 from kg.serve.policy import PlanCache, QueryPlan, plan_query, refuse_dataset_parameters
+from kg.serve.protocol import is_query_request
 from kg.serve.settings import ServeSettings
 from kg.serve.ui import ASSETS, PAGE, example_queries
 
@@ -48,8 +50,6 @@ Send = Callable[[Message], Awaitable[None]]
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 _DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
-_SPARQL_PATHS = frozenset({"/sparql", "/query"})
-_SPARQL_METHODS = frozenset({"GET", "HEAD", "POST"})
 _PARSE_IN_THREAD_CHARS = 2048
 
 
@@ -146,8 +146,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body: what the hot path writes
+
+
 class RawResponse:
-    """A complete response as ASGI messages (what the hot path sends; cheaper than a Starlette Response)."""
+    """An :data:`Answer` as an ASGI app (for the requests that go through the framework)."""
 
     __slots__ = ("body", "headers", "status")
 
@@ -161,7 +164,7 @@ class RawResponse:
         await send({"type": "http.response.body", "body": self.body})
 
 
-def _answer_response(answer: CachedAnswer, cache: str | None) -> RawResponse:
+def _answer_response(answer: CachedAnswer, cache: str | None) -> Answer:
     headers = [
         (b"content-type", answer.content_type.encode("latin-1")),
         (b"x-kg-generation", str(answer.generation).encode()),
@@ -170,7 +173,15 @@ def _answer_response(answer: CachedAnswer, cache: str | None) -> RawResponse:
     ]
     if cache is not None:
         headers.append((b"x-kg-cache", cache.encode()))
-    return RawResponse(200, answer.body, headers)
+    return 200, headers, answer.body
+
+
+def _refusal_answer(refusal: Refusal) -> Answer:
+    """A refusal in the one JSON shape, as :meth:`Refusal.response` renders it."""
+    body = json.dumps(refusal.body(), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    headers = [(b"content-type", b"application/json")]
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in refusal.headers.items()]
+    return refusal.status, headers, body
 
 
 class Gateway:
@@ -186,7 +197,23 @@ class Gateway:
         self.rendered: dict[tuple[str, int, str, str], bytes] = {}
 
     # -- the protocol ------------------------------------------------------------------------------------------
-    async def sparql(self, scope: Scope, receive: Receive) -> RawResponse | Response:
+    async def answer(self, scope: Scope, receive: Receive) -> Answer | Response:
+        """The answer to one request to /sparql or /query; refusals and errors in the one JSON shape."""
+        try:
+            return await self.sparql(scope, receive)
+        except Refusal as refusal:
+            return _refusal_answer(refusal)
+        except Exception as exc:  # noqa: BLE001 - answered as 500 in the one shape, and logged
+            log.exception("internal error on %s", scope["path"], exc_info=exc)
+            return _refusal_answer(
+                refuse(
+                    "internal_error",
+                    f"internal error ({type(exc).__name__})",
+                    "retry; if it persists, tell the operator",
+                )
+            )
+
+    async def sparql(self, scope: Scope, receive: Receive) -> Answer | Response:
         """Answer one request to /sparql or /query (raises a Refusal for anything refused)."""
         url_params = parse_form(scope["query_string"].decode("latin-1"))
         if "update" in url_params:
@@ -206,7 +233,7 @@ class Gateway:
         )
         return await self.run(plan, fmt)
 
-    async def run(self, plan: QueryPlan, fmt: Format) -> RawResponse:
+    async def run(self, plan: QueryPlan, fmt: Format) -> Answer:
         """The answer to an accepted query: from the cache, else from Oxigraph within the limits."""
         cache = self.results if self.results.enabled else None
         if cache is not None:
@@ -395,15 +422,8 @@ class SparqlHandler:
         self.gateway = gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            response: Callable[[Scope, Receive, Send], Awaitable[None]] = await self.gateway.sparql(scope, receive)
-        except Refusal as refusal:
-            response = refusal.response()
-        except Exception as exc:  # noqa: BLE001 - answered as 500 in the one shape, and logged
-            log.exception("internal error on %s", scope["path"], exc_info=exc)
-            response = refuse(
-                "internal_error", f"internal error ({type(exc).__name__})", "retry; if it persists, tell the operator"
-            ).response()
+        answer = await self.gateway.answer(scope, receive)
+        response = RawResponse(answer[0], answer[2], answer[1]) if isinstance(answer, tuple) else answer
         await response(scope, receive, send)
 
 
@@ -416,12 +436,7 @@ class GatewayApp:
         self.cors = cors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] in _SPARQL_PATHS
-            and scope["method"] in _SPARQL_METHODS
-            and not (self.cors and _header(scope, b"origin") is not None)
-        ):
+        if scope["type"] == "http" and is_query_request(scope, self.cors):
             await self.sparql(scope, receive, send)
         else:
             await self.app(scope, receive, send)

@@ -17,6 +17,7 @@ import uvicorn
 from kg.serve.app import build_app
 from kg.serve.errors import ServeError
 from kg.serve.live import LiveStore
+from kg.serve.protocol import protocol_class
 from kg.serve.settings import ServeSettings
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,9 @@ class Endpoint:
         config = uvicorn.Config(
             app,
             loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",  # uvloop: not on Windows
-            http="httptools",
+            http=protocol_class(app.sparql.gateway, cors=app.cors),  # httptools, queries answered directly
+            proxy_headers=False,  # nothing to trust: the endpoint is reached directly (loopback by default)
+            server_header=False,
             lifespan="on",
             access_log=self.settings.access_log,
             log_level="info" if self.settings.access_log else "warning",
