@@ -14,7 +14,7 @@ from types import TracebackType
 
 import uvicorn
 
-from kg.serve.app import build_app
+from kg.serve.app import GatewayApp, build_app
 from kg.serve.errors import ServeError
 from kg.serve.live import LiveStore
 from kg.serve.protocol import protocol_class
@@ -57,6 +57,7 @@ class Endpoint:
         self.settings = settings
         self.live: LiveStore | None = None
         self.sock: socket.socket | None = None
+        self.app: GatewayApp | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -82,7 +83,7 @@ class Endpoint:
             self.sock.close()
             self.sock = None
             raise
-        app = build_app(self.live, self.settings)
+        self.app = app = build_app(self.live, self.settings)
         config = uvicorn.Config(
             app,
             loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",  # uvloop: not on Windows
