@@ -16,10 +16,18 @@ other end of the list, never measured ones. Repeated: what a server gives when t
 with the gateway's result cache that is a cache hit after the warm-up, so it is reported apart, with the gateway
 also run with ``--cache-mb 0``.
 
+Every server is started afresh and measured once per round, the servers in turn (``--rounds``, 3): the machine's
+noise moves a run by up to ±20 %, so the table gives the median run and the range, and each ratio is the median
+of the per-round ratios (servers measured back to back). rdflib-endpoint runs in the first round only.
+
+Reference: when nginx is installed, ``nginx, no checks`` — a compiled reverse proxy (keep-alive to a raw Oxigraph)
+that checks nothing — measures what the second hop alone costs here, clients, proxy and Oxigraph sharing the CPUs.
+
 Targets: gateway >= 0.8x raw Oxigraph's throughput, >= 10x rdflib-endpoint's.
 
-    .venv/bin/python benchmarks/bench_endpoint.py [--reports 11000] [--seconds 20] [--clients 8] [--skip-rdflib]
-        [--workloads lookup,aggregate,lookup-repeated,aggregate-repeated] [--gateway-root CHECKOUT]
+    .venv/bin/python benchmarks/bench_endpoint.py [--reports 11000] [--seconds 20] [--clients 8] [--rounds 3]
+        [--skip-rdflib] [--no-reference] [--workloads lookup,aggregate,lookup-repeated,aggregate-repeated]
+        [--gateway-root CHECKOUT]
 
 ``--gateway-root`` runs ``kg serve`` from another checkout (to compare before/after a change). Not a test: prints a
 table.
@@ -313,6 +321,42 @@ def start_raw(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, url
 
 
+NGINX_CONF = """worker_processes auto;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/nginx-body;
+  proxy_temp_path {work}/nginx-proxy;
+  upstream oxigraph {{ server 127.0.0.1:{upstream}; keepalive 32; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ proxy_pass http://oxigraph; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+}}
+"""
+
+
+def start_nginx(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A compiled reverse proxy with no checks at all (nginx, keep-alive to a raw Oxigraph): what the second hop
+    alone costs on this machine, the lower bound for any gateway."""
+    raw, raw_url = start_raw(store, work)
+    port = free_port()
+    conf = work / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(work=work, upstream=urlsplit(raw_url).port, port=port), encoding="utf-8")
+    proc = subprocess.Popen([str(shutil.which("nginx")), "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    PARTNERS[proc.pid] = raw
+    url = f"http://127.0.0.1:{port}/query"
+    wait_ready(url, proc, 30)
+    return proc, url
+
+
+PARTNERS: dict[int, subprocess.Popen[bytes]] = {}  # a server started with another (nginx's Oxigraph)
+
+
 RDFLIB_SERVER = """
 import sys, time, resource, uvicorn
 from rdflib import Dataset
@@ -340,12 +384,15 @@ def start_rdflib(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
+    partner = PARTNERS.pop(proc.pid, None)
     proc.terminate()
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    if partner is not None:
+        stop(partner)
 
 
 # -- load -----------------------------------------------------------------------------------------------------
@@ -397,22 +444,35 @@ def sample_indices(workload: Workload, count: int = 4) -> list[int]:
     return list(range(first, size, max(1, (size - first) // count)))[:count]
 
 
-def deal(workload: Workload, clients: int, warmup: bool) -> list[list[tuple[object, ...]]]:
+def deal(
+    workload: Workload, clients: int, warmup: bool, round_: int = 0, rounds: int = 1
+) -> list[list[tuple[object, ...]]]:
     """Each client's parameters. Varied: disjoint shares of the shuffled list, the warm-up's from its last tenth,
-    the measured run's from the rest; repeated: the whole pool for everyone."""
+    the measured run's from the rest, each share started a ``round_``-th of the way in (every server is started
+    afresh for each round, so nothing it keeps carries over); repeated: the whole pool for everyone."""
     params = workload.params
     if not workload.varied:
         return [params] * clients
     cut = len(params) - len(params) // 10
     part = params[cut:] if warmup else params[:cut]
-    return [part[i::clients] for i in range(clients)]
+    shares = [part[i::clients] for i in range(clients)]
+    if warmup:
+        return shares
+    return [share[round_ * len(share) // rounds :] + share[: round_ * len(share) // rounds] for share in shares]
 
 
 def run_load(
-    pool: multiprocessing.pool.Pool, url: str, workload: Workload, clients: int, seconds: float, warmup: bool = False
+    pool: multiprocessing.pool.Pool,
+    url: str,
+    workload: Workload,
+    clients: int,
+    seconds: float,
+    warmup: bool = False,
+    round_: int = 0,
+    rounds: int = 1,
 ) -> dict[str, float]:
     start_at = time.time() + 0.5
-    shares = deal(workload, clients, warmup)
+    shares = deal(workload, clients, warmup, round_, rounds)
     jobs = [(url, workload.builder, shares[i], workload.varied, start_at, start_at + seconds, 1000 + i)
             for i in range(clients)]  # fmt: skip
     results = pool.map(client, jobs)
@@ -452,6 +512,26 @@ def rows(url: str, query: str) -> int:
     return len(response.json()["results"]["bindings"])
 
 
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run with the median throughput (its latencies with it), and the range of throughputs over the runs."""
+    ordered = sorted(runs, key=lambda r: r["rps"])
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["rps_min"], middle["rps_max"] = ordered[0]["rps"], ordered[-1]["rps"]
+    middle["runs"] = len(runs)
+    return middle
+
+
+def ratio(table: dict[tuple[str, str], list[dict[str, float]]], a: str, b: str, workload: str) -> str | None:
+    """Median of the per-round ratios a/b (each round's servers ran back to back), with their range."""
+    pairs = list(zip(table.get((a, workload), []), table.get((b, workload), []), strict=False))
+    values = sorted(x["rps"] / y["rps"] for x, y in pairs if y["rps"] > 0)
+    if not values:
+        return None
+    low, mid, high = values[0], statistics.median(values), values[-1]
+    spread = f" ({low:.2f}-{high:.2f})" if len(values) > 1 else ""
+    return f"{mid:.2f}x{spread}" if mid < 10 else f"{mid:.1f}x{spread}"
+
+
 def main() -> None:
     global GATEWAY_ROOT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -461,6 +541,8 @@ def main() -> None:
     parser.add_argument("--skip-rdflib", action="store_true")
     parser.add_argument("--workloads", default="lookup,aggregate,lookup-repeated,aggregate-repeated")
     parser.add_argument("--gateway-root", type=Path, default=ROOT, help="run `kg serve` from this checkout")
+    parser.add_argument("--rounds", type=int, default=3, help="every server once per round, in turn; medians")
+    parser.add_argument("--no-reference", action="store_true", help="skip nginx (run when it is installed)")
     opts = parser.parse_args()
     GATEWAY_ROOT = opts.gateway_root.resolve()
     store, meta = ensure_store(opts.reports)
@@ -471,6 +553,9 @@ def main() -> None:
     if repeated and gateway_has_cache():
         servers.append(("kg serve --cache-mb 0", start_gateway_uncached, repeated))
     servers.append(("raw oxigraph", start_raw, list(chosen)))
+    varied = [name for name, w in chosen.items() if w.varied]
+    if varied and not opts.no_reference and shutil.which("nginx"):
+        servers.append(("nginx, no checks", start_nginx, varied))
     if not opts.skip_rdflib:
         servers.append(("rdflib-endpoint", start_rdflib, list(chosen)))
     print(f"store: {meta['triples']:,} triples; {opts.clients} clients, {opts.seconds:g} s per run; "
@@ -478,61 +563,67 @@ def main() -> None:
     # the same answers everywhere, or the comparison means nothing: row counts of a few queries of each workload
     # (for a varied workload, queries from the warm-up's part of the list, so no measured query is asked early)
     samples = {name: [w.query(i) for i in sample_indices(w)] for name, w in chosen.items()}
-    table: dict[tuple[str, str], dict[str, float]] = {}
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
     checks: dict[tuple[str, str], list[int]] = {}
     work = Path(tempfile.mkdtemp(prefix="kg-bench-"))
     ctx = multiprocessing.get_context("spawn")
     try:
         with ctx.Pool(opts.clients) as pool:
-            for name, start, names in servers:
-                proc, url = start(store, work)  # type: ignore[operator]
-                try:
-                    for n in names:
-                        checks[(name, n)] = [rows(url, q) for q in samples[n]]
-                    for workload_name in names:
-                        workload = chosen[workload_name]
-                        run_load(pool, url, workload, opts.clients, min(2.0, opts.seconds), warmup=True)
-                        before = cache_counts(url)
-                        result = run_load(pool, url, workload, opts.clients, opts.seconds)
-                        after = cache_counts(url)
-                        if before and after:
-                            hits, misses = after[0] - before[0], after[1] - before[1]
-                            result["cache_hit_rate"] = hits / max(1, hits + misses)
-                        table[(name, workload_name)] = result
-                        print(f"  {name:22} {workload_name:18} {result}", file=sys.stderr)
-                finally:
-                    stop(proc)
+            for round_ in range(opts.rounds):
+                for name, start, names in servers:
+                    if name == "rdflib-endpoint" and round_:
+                        continue  # a minute to load; ten times slower whatever the noise
+                    proc, url = start(store, work)  # type: ignore[operator]
+                    try:
+                        for n in names:
+                            checks.setdefault((name, n), [rows(url, q) for q in samples[n]])
+                        for workload_name in names:
+                            workload = chosen[workload_name]
+                            run_load(pool, url, workload, opts.clients, min(2.0, opts.seconds), warmup=True)
+                            before = cache_counts(url)
+                            result = run_load(
+                                pool, url, workload, opts.clients, opts.seconds, round_=round_, rounds=opts.rounds
+                            )
+                            after = cache_counts(url)
+                            if before and after:
+                                hits, misses = after[0] - before[0], after[1] - before[1]
+                                result["cache_hit_rate"] = hits / max(1, hits + misses)
+                            runs.setdefault((name, workload_name), []).append(result)
+                            print(f"  round {round_ + 1} {name:22} {workload_name:18} {result}", file=sys.stderr)
+                    finally:
+                        stop(proc)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    table = {key: median_run(values) for key, values in runs.items()}
     for (name, workload_name), counts in checks.items():
         reference = checks.get(("raw oxigraph", workload_name))
         if reference is not None and counts != reference:
             print(f"WARNING: {name} disagrees with raw oxigraph on {workload_name}: {counts} vs {reference}")
     print(f"\n{meta['triples']:,} triples, {opts.clients} clients x {opts.seconds:g} s, {os.cpu_count()} CPUs; "
           f"row counts of sample queries: {sorted(set(map(tuple, checks.values())))}\n")  # fmt: skip
-    print("| server | workload | queries/s | p50 ms | p99 ms | errors | distinct queries | cache hits |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| server | workload | queries/s (median) | range | p50 ms | p99 ms | errors | distinct queries | cache hits |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (name, workload_name), r in table.items():
         distinct = f"{int(r['distinct']):,}" + (" (wrapped)" if r["wrapped"] else "")
         hits = f"{r['cache_hit_rate']:.0%}" if "cache_hit_rate" in r else "-"
-        print(f"| {name} | {workload_name} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} | {int(r['errors'])} "
-              f"| {distinct} | {hits} |")  # fmt: skip
+        spread = f"{r['rps_min']:.1f}-{r['rps_max']:.1f} ({int(r['runs'])} runs)"
+        print(f"| {name} | {workload_name} | {r['rps']:.1f} | {spread} | {r['p50']:.1f} | {r['p99']:.1f} "
+              f"| {int(r['errors'])} | {distinct} | {hits} |")  # fmt: skip
     print()
+    print("Ratios: median of the per-round ratios (range).")
     for workload_name in chosen:
-        gateway = table.get(("kg serve", workload_name), {}).get("rps", 0.0)
-        raw = table.get(("raw oxigraph", workload_name), {}).get("rps", 0.0)
-        line = (
-            f"{workload_name}: gateway/raw oxigraph = {gateway / raw:.2f}x" if raw else f"{workload_name}: no raw run"
-        )
-        uncached = table.get(("kg serve --cache-mb 0", workload_name), {}).get("rps")
-        if uncached and raw:
-            line += f" (without its cache {uncached / raw:.2f}x)"
-        rdflib_rps = table.get(("rdflib-endpoint", workload_name), {}).get("rps", 0.0)
-        if rdflib_rps > 0:
-            line += f", gateway/rdflib-endpoint = {gateway / rdflib_rps:.1f}x"
-            if uncached:
-                line += f" (without its cache {uncached / rdflib_rps:.1f}x)"
-        print(line)
+        parts = [f"{workload_name}: gateway/raw oxigraph = {ratio(runs, 'kg serve', 'raw oxigraph', workload_name)}"]
+        if ("kg serve --cache-mb 0", workload_name) in runs:
+            parts.append(f"without its cache {ratio(runs, 'kg serve --cache-mb 0', 'raw oxigraph', workload_name)}")
+        if ("nginx, no checks", workload_name) in runs:
+            parts.append(
+                f"nginx (no checks)/raw oxigraph = {ratio(runs, 'nginx, no checks', 'raw oxigraph', workload_name)}"
+            )
+        if ("rdflib-endpoint", workload_name) in runs:
+            parts.append(f"gateway/rdflib-endpoint = {ratio(runs, 'kg serve', 'rdflib-endpoint', workload_name)}")
+        print(", ".join(parts))
 
 
 if __name__ == "__main__":
