@@ -1,14 +1,19 @@
 #!/usr/bin/env sh
 # Set up govkg with its test tools and run the whole test suite.
-# As root on Debian, also installs what the tests drive: chromium (headless browser tests) and raptor2-utils (rapper).
+# As root on Debian, also installs what the tests drive: chromium (headless browser tests), raptor2-utils (rapper)
+# and virtuoso-opensource (virtuoso-t, the Virtuoso that the remote-store tests push into).
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=""
   command -v chromium >/dev/null 2>&1 || need="$need chromium"
   command -v rapper >/dev/null 2>&1 || need="$need raptor2-utils"
+  command -v virtuoso-t >/dev/null 2>&1 || need="$need virtuoso-opensource"
   if [ -n "$need" ]; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+    # where services may start, the package starts Debian's own Virtuoso (ports 1111/8890, user dba/dba): the tests
+    # start private ones, so stop it
+    case "$need" in *virtuoso*) invoke-rc.d virtuoso-opensource-7 stop >/dev/null 2>&1 || true ;; esac
   fi
 fi
 [ -d .venv ] || python3 -m venv .venv

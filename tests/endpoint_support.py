@@ -3,7 +3,11 @@ and real servers on free loopback ports."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -197,3 +201,103 @@ def assert_error_shape(response: httpx.Response, status: int, code: str) -> dict
     assert error["code"] == code
     assert isinstance(error["message"], str) and error["message"]
     return error
+
+
+# -- a private Virtuoso (Debian's virtuoso-opensource) ----------------------------------------------------------
+VIRTUOSO_DBA = ("dba", "dba")  # a new database's administrator; the test server listens on loopback only
+
+
+def virtuoso_binary() -> str | None:
+    return shutil.which("virtuoso-t")
+
+
+def virtuoso_ini(root: Path, sql_port: int, http_port: int) -> str:
+    """A virtuoso.ini with the packaged one's settings that matter, every file under ``root``, and our ports."""
+    db = root / "db"
+    return f"""[Database]
+DatabaseFile = {db}/virtuoso.db
+ErrorLogFile = {db}/virtuoso.log
+LockFile = {db}/virtuoso.lck
+TransactionFile = {db}/virtuoso.trx
+xa_persistent_file = {db}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {db}/virtuoso-temp.db
+TransactionFile = {db}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+MaxClientConnections = 10
+CheckpointInterval = 60
+CaseMode = 2
+DirsAllowed = .
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {root}/vsp
+MaxClientConnections = 10
+ServerThreads = 10
+KeepAliveTimeout = 10
+Charset = UTF-8
+
+[SPARQL]
+ResultSetMaxRows = 10000
+MaxQueryExecutionTime = 60
+"""
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_virtuoso(root: Path, within_s: float = 90.0) -> tuple[subprocess.Popen[bytes], str]:
+    """``virtuoso-t -f`` (foreground, so the test owns the process) on a new database under ``root``; returns the
+    process and its base URL once ``/sparql`` answers a query. Its log is ``root/db/virtuoso.log``."""
+    binary = virtuoso_binary()
+    if binary is None:
+        raise RuntimeError("virtuoso-t is not installed (Debian: apt-get install virtuoso-opensource)")
+    (root / "db").mkdir(parents=True, exist_ok=True)
+    (root / "vsp").mkdir(exist_ok=True)
+    sql_port, http_port = free_port(), free_port()
+    ini = root / "virtuoso.ini"
+    ini.write_text(virtuoso_ini(root, sql_port, http_port), encoding="utf-8")
+    with (root / "stdout.log").open("wb") as out:
+        proc = subprocess.Popen(
+            [binary, "-f", "+configfile", str(ini)],
+            cwd=root / "db",
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+        )
+    url = f"http://127.0.0.1:{http_port}"
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log = (root / "stdout.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"virtuoso-t exited with {proc.returncode}:\n{log}")
+        try:
+            answer = httpx.post(
+                f"{url}/sparql",
+                data={"query": "ASK {}"},
+                headers={"Accept": "application/sparql-results+json"},
+                timeout=2.0,
+            )
+            if answer.status_code == 200 and "boolean" in answer.json():
+                return proc, url
+        except (httpx.TransportError, ValueError):
+            pass
+        time.sleep(0.1)
+    stop_process(proc)
+    raise RuntimeError(f"Virtuoso did not answer at {url}/sparql within {within_s} s")

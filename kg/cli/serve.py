@@ -158,9 +158,10 @@ def _announce(url: str, generation: int) -> None:
     "graph_store_url",
     default=None,
     metavar="URL",
-    help="Its Graph Store Protocol endpoint (default: /store beside an …/query or …/sparql endpoint).",
+    help="Its Graph Store Protocol endpoint (default: /store beside an …/query or …/sparql endpoint; "
+    "Virtuoso: …/sparql-graph-crud-auth).",
 )
-@click.option("--user", default=None, help="User name for HTTP basic authentication.")
+@click.option("--user", default=None, help="User name, for HTTP Basic or Digest authentication (as the store asks).")
 @click.option("--password", default=None, envvar="KG_REMOTE_PASSWORD", help="Password (or set KG_REMOTE_PASSWORD).")
 @click.option(
     "--timeout",
