@@ -51,29 +51,6 @@ def run(coroutine: Awaitable[list[int]]) -> list[int]:
     return asyncio.run(coroutine)  # type: ignore[arg-type]
 
 
-def test_content_length_and_chunked_bodies_on_one_kept_alive_connection() -> None:
-    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
-        await _read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello")
-        await _read_request(reader)
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-T: 1\r\n\r\n"
-        )
-        await _read_request(reader)
-        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        await reader.read()
-
-    async def body(pool: UpstreamPool, _: list[int]) -> None:
-        assert await pool.get("/a") == (200, b"hello")
-        async with pool.request("POST", "/b", b"query", {"Accept": "text/tab-separated-values"}) as response:
-            assert response.status == 200 and response.headers["transfer-encoding"] == "chunked"
-            assert await response.read() == b"abcdefg"
-        assert await pool.get("/c") == (404, b"")
-
-    assert run(_with_server(script, body)) == [0], "one connection for the three exchanges"
-
-
 def test_a_body_delimited_by_the_end_of_the_connection() -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
         await _read_request(reader)
@@ -103,17 +80,106 @@ def test_a_stale_kept_alive_connection_is_replaced() -> None:
     assert run(_with_server(script, body)) == [0, 1]
 
 
+# -- the query path: UpstreamPool.exchange ------------------------------------------------------------------------
+def _post(pool: UpstreamPool, body: bytes = b"q", max_lines: int | None = None, max_bytes: int = 1 << 20):  # type: ignore[no-untyped-def]
+    head = pool.head("POST", "/query", "application/sparql-query", "text/tab-separated-values")
+    return pool.exchange(head, body, max_lines, max_bytes)
+
+
+def test_exchange_reads_every_framing_on_one_kept_alive_connection() -> None:
+    seen: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        seen.append(await _read_request(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\na\nb\nc\n")
+        seen.append(await _read_request(reader))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\na\n\r\n4;x=1\r\nb\nc\n\r\n0\r\nX-T: 1\r\n\r\n"
+        )
+        seen.append(await _read_request(reader))
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 4\r\n\r\nnope")
+        await writer.drain()
+        await reader.read()
+
+    async def body(pool: UpstreamPool, _: list[int]) -> None:
+        first = await _post(pool, b"SELECT 1", max_lines=10)
+        assert (first.status, first.body(), first.newlines, first.over) == (200, b"a\nb\nc\n", 3, None)
+        second = await _post(pool, max_lines=10)
+        assert (second.status, second.body(), second.newlines) == (200, b"a\nb\nc\n", 3)
+        third = await _post(pool)
+        assert (third.status, third.body()) == (400, b"nope")
+
+    assert run(_with_server(script, body)) == [0], "one connection for the three exchanges"
+    assert seen[0].startswith(b"POST /query HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert b"\r\nContent-Type: application/sparql-query\r\nAccept: text/tab-separated-values\r\n" in seen[0]
+    assert seen[0].endswith(b"\r\nContent-Length: 8\r\n\r\nSELECT 1")
+
+
+def test_exchange_past_a_limit_stops_and_closes_the_connection() -> None:
+    closed: list[str] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try:
+            while True:  # an endless result: only closing the connection stops it
+                writer.write(b"6\r\nrow..\n\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.001)
+        except ConnectionError:
+            closed.append("closed by the gateway")
+            raise
+
+    async def body(pool: UpstreamPool, _: list[int]) -> None:
+        lines = await _post(pool, max_lines=5)
+        assert lines.over == "lines" and lines.newlines == 6
+        assert not pool._idle, "a connection whose response was not read to the end is not reused"
+        size = await _post(pool, max_bytes=100)
+        assert size.over == "bytes" and 100 < size.size <= 200
+        for _ in range(100):
+            if len(closed) == 2:
+                break
+            await asyncio.sleep(0.01)
+
+    assert run(_with_server(script, body)) == [0, 1]
+    assert closed == ["closed by the gateway"] * 2
+
+
+def test_exchange_replaces_a_stale_kept_alive_connection_and_honours_close() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await _read_request(reader)
+        if n == 0:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            await _read_request(reader)  # then it closes the kept-alive connection without answering
+        elif n == 1:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain")
+            await writer.drain()
+            await reader.read()
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end")
+
+    async def body(pool: UpstreamPool, _: list[int]) -> None:
+        assert (await _post(pool)).body() == b"ok"
+        assert (await _post(pool)).body() == b"again", "sent again on a new connection"
+        pool._idle.pop().close()
+        assert (await _post(pool)).body() == b"until the end"  # a body delimited by the end of the connection
+        assert not pool._idle
+
+    assert run(_with_server(script, body)) == [0, 1, 2]
+
+
 @pytest.mark.parametrize(
     "answer",
     [
-        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",  # cut inside a Content-Length body
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n",  # no last chunk
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc",  # a chunk size that is not hex
-        b"SPARQL says hello\r\n\r\n",  # not HTTP
-        b"",  # nothing at all
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc",
+        b"SPARQL says hello\r\n\r\n",
+        b"",
     ],
 )
-def test_cut_or_malformed_answers_are_errors(answer: bytes) -> None:
+def test_exchange_cut_or_malformed_answers_are_errors(answer: bytes) -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
         await _read_request(reader)
         writer.write(answer)
@@ -121,28 +187,21 @@ def test_cut_or_malformed_answers_are_errors(answer: bytes) -> None:
 
     async def body(pool: UpstreamPool, _: list[int]) -> None:
         with pytest.raises(UpstreamError):
-            async with pool.request("GET", "/") as response:
-                while not response.complete:
-                    if response.error is not None:
-                        raise response.error
-                    await response.more()
+            await _post(pool)
+        assert not pool._idle
 
     run(_with_server(script, body))
 
 
-def test_an_abandoned_response_closes_its_connection() -> None:
+def test_exchange_cancelled_by_a_timeout_closes_its_connection() -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
         await _read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-        while True:  # an endless result: only closing the connection stops it
-            writer.write(b"6\r\nrow..\n\r\n")
-            await writer.drain()
-            await asyncio.sleep(0.001)
+        await reader.read()  # never answers; returns when the gateway closes
 
-    async def body(pool: UpstreamPool, _: list[int]) -> None:
-        async with pool.request("GET", "/") as response:
-            while len(b"".join(response.take())) == 0:
-                await response.more()
-        assert not pool._idle, "a connection whose response was not read to the end is not reused"
+    async def body(pool: UpstreamPool, connections: list[int]) -> None:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.1):
+                await _post(pool)
+        assert not pool._idle
 
     assert run(_with_server(script, body)) == [0]

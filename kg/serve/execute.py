@@ -85,49 +85,36 @@ async def run_query(pool: UpstreamPool, plan: QueryPlan, fmt: Format, settings: 
     else:
         accept, header_lines = _GRAPH_UPSTREAM, 0
     counting = plan.form != "ASK"
-    chunks: list[bytes] = []
-    size = newlines = 0
+    head = pool.head("POST", "/query", "application/sparql-query", accept)
     try:
         async with asyncio.timeout(settings.timeout_s):
-            async with pool.request(
-                "POST",
-                "/query",
+            ex = await pool.exchange(
+                head,
                 plan.text.encode("utf-8"),
-                {"Content-Type": "application/sparql-query", "Accept": accept},
-            ) as response:
-                if response.status != 200:
-                    raw = await response.read(limit=65536)
-                    raise _upstream_failure(response.status, raw.decode("utf-8", "replace"))
-                while True:
-                    for chunk in response.take():
-                        chunks.append(chunk)
-                        size += len(chunk)
-                        if counting:
-                            newlines += chunk.count(b"\n")
-                            if newlines - header_lines > settings.max_rows:
-                                raise _too_many_rows(plan, settings.max_rows)
-                        if size > settings.max_result_bytes:
-                            raise refuse(
-                                "too_many_rows",
-                                f"the result is larger than {settings.max_result_bytes} bytes",
-                                "select fewer or shorter values, or add LIMIT",
-                            )
-                    if response.complete:
-                        break
-                    if response.error is not None:
-                        raise response.error
-                    await response.more()
+                settings.max_rows + header_lines if counting else None,
+                settings.max_result_bytes,
+            )
     except TimeoutError:
         raise _timeout(settings.timeout_s) from None
     except (UpstreamError, OSError) as exc:
         raise refuse(
             "upstream_error", f"the query engine did not answer ({type(exc).__name__}: {exc})", "retry in a moment"
         ) from None
-    body = b"".join(chunks)
+    if ex.status != 200:
+        raise _upstream_failure(ex.status, ex.body()[:65536].decode("utf-8", "replace"))
+    if ex.over == "lines":
+        raise _too_many_rows(plan, settings.max_rows)
+    if ex.over == "bytes":
+        raise refuse(
+            "too_many_rows",
+            f"the result is larger than {settings.max_result_bytes} bytes",
+            "select fewer or shorter values, or add LIMIT",
+        )
+    body = ex.body()
     if body.rstrip().endswith(CANCELLED):
         raise _timeout(settings.timeout_s)
-    rows = max(newlines - header_lines, 0) if counting else 1
-    if size > _CONVERT_IN_THREAD_BYTES:
+    rows = max(ex.newlines - header_lines, 0) if counting else 1
+    if ex.size > _CONVERT_IN_THREAD_BYTES:
         out = await asyncio.to_thread(_convert, body, plan, fmt, settings.base_iri)
     else:
         out = _convert(body, plan, fmt, settings.base_iri)
