@@ -68,8 +68,10 @@ def _is_traditional(s: str) -> bool:
     sample = "".join(ch for ch in s[:4000] if "\u4e00" <= ch <= "\u9fff")
     if not sample:
         return False
-    changed = sum(a != b for a, b in zip(sample, _converter().convert(sample), strict=False))
-    return changed / len(sample) > 0.02
+    changed = [a for a, b in zip(sample, _converter().convert(sample), strict=False) if a != b]
+    # a traditional text changes a third of its characters, and dozens of different ones; a simplified one changes
+    # at most a place name's character that is also traditional (乾县, 乾安县: 乾 would become 干)
+    return len(changed) / len(sample) > 0.05 and len(set(changed)) >= 4
 
 
 def _apply(text: str, offsets: list[int], edits: list[tuple[int, int, str]]) -> tuple[str, list[int]]:

@@ -53,6 +53,23 @@ def test_running_text_keeps_only_the_issuer_code() -> None:
     assert [n.canonical for n in found] == ["豫政办明电〔2017〕69号", "国办发〔2016〕80号"]
 
 
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        # a place whose name starts with a character that is also a conjunction: 和县, 和政县, 将乐县, 即墨区
+        ("（和政办发〔2019〕5号）", ["和政办发〔2019〕5号"]),
+        ("印发了《将乐县…》(将政办〔2020〕3号)", ["将政办〔2020〕3号"]),
+        ("即政发〔2018〕12号", ["即政发〔2018〕12号"]),
+        # the conjunction itself, before a code with its own prefix, is still not part of the code
+        ("《…的通知》和国办发〔2016〕80号", ["国办发〔2016〕80号"]),
+        ("精神和苏政办发〔2017〕1号", ["苏政办发〔2017〕1号"]),
+        ("及鲁政办字〔2018〕9号", ["鲁政办字〔2018〕9号"]),
+    ],
+)
+def test_a_place_initial_is_not_a_conjunction(text: str, numbers: list[str]) -> None:
+    assert [n.canonical for n in find_numbers(text)] == numbers
+
+
 def test_decree_kept_as_printed() -> None:
     assert [n.canonical for n in find_numbers("根据中华人民共和国国务院令第492号")] == ["中华人民共和国国务院令第492号"]
 

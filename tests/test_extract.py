@@ -292,3 +292,20 @@ def test_short_title_of_a_numbered_document_is_that_document() -> None:
         ("苏政办发〔2017〕64号", "省政府办公厅关于印发江苏省2017年政务公开工作要点的通知"),
         (None, "某市政务公开实施方案"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("county", "code"),
+    [("乾县", "610424"), ("和县", "340523"), ("和政县", "622925"), ("将乐县", "350428")],
+)
+def test_county_whose_name_looks_like_a_word_or_a_traditional_character(county: str, code: str) -> None:
+    """乾 is also the traditional form of 干; 和 and 将 are also words: the report and its own 文号 keep them."""
+    text = (
+        f"{county}人民政府2019年政府信息公开工作年度报告\n\n根据《{county}人民政府办公室关于印发〈{county}2019年"
+        f"政务公开工作要点〉的通知》（{county[0]}政办发〔2019〕5号）要求，编制本报告。"
+    )
+    facts = extract_facts(normalize(text).norm)
+    assert facts.identity.region_code == code
+    (citation,) = facts.citations
+    assert citation.number == f"{county[0]}政办发〔2019〕5号"
+    assert citation.issuer is not None and citation.issuer.adcode == code

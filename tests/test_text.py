@@ -33,6 +33,13 @@ def test_normalization_is_idempotent(raw: str) -> None:
     assert normalize(once).norm == once
 
 
+def test_a_simplified_text_with_a_place_name_in_a_traditional_character_stays_as_it_is() -> None:
+    text = "乾县人民政府2019年政府信息公开工作年度报告\n乾县人民政府办公室编制。乾县，乾县。"
+    t = normalize(text)
+    assert not t.traditional and t.norm.startswith("乾县人民政府")
+    assert normalize("乾县人民政府關於印發《乾县政務公開工作要點》的通知").traditional  # many traditional characters
+
+
 def test_traditional_pinyin_and_pipes() -> None:
     t = normalize("國辦發〔２０１４〕12號 發(fā)布||||| 通知")
     assert t.traditional

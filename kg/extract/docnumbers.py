@@ -25,6 +25,8 @@ _LEADING = re.compile(
     r"^(?:.*?(?:按照|根据|依据|依照|贯彻落实|贯彻|落实|执行|印发|出台|转发|下发|制定|修订|发布|通过|即|见|参照|对照|"
     r"结合|(?<!共)和|及|与|以及|或|并|的|了|等|文件|精神|要求|号文|关于|是|为|在|以|由|将|对|经))"
 )
+# what is left of a code without its issuer's prefix: 政办发, 府发, 办函, 委发 … (never a code on its own)
+_BARE_TAIL = re.compile(r"^(?:政|府|办|委|党|发|函)")
 _ORGAN_WORDS = re.compile(r".*(?:办公厅|办公室|人民政府|委员会|管理局)")
 _CODE_CHARS = re.compile(r"[\u4e00-\u9fff]+$")
 
@@ -48,6 +50,8 @@ def trim_code(raw: str, max_len: int = 10) -> str:
         m = _LEADING.match(code)
         if not m or m.end() >= len(code):
             break
+        if m.end() == 1 and _BARE_TAIL.match(code[1:]):
+            break  # 和政办发, 将政发, 即政发: the first character of a place (和县, 将乐县, 即墨区), not a conjunction
         code = code[m.end() :]
     # an organ's name right before its code: 江苏省政府办公厅苏政办发 → 苏政办发 (codes never contain these words)
     organ = _ORGAN_WORDS.search(code)
