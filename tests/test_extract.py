@@ -309,3 +309,30 @@ def test_county_whose_name_looks_like_a_word_or_a_traditional_character(county: 
     (citation,) = facts.citations
     assert citation.number == f"{county[0]}政办发〔2019〕5号"
     assert citation.issuer is not None and citation.issuer.adcode == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "level", "body"),
+    [
+        ("关于昭苏县2020年政府信息公开工作的年度报告\n昭苏县人民政府办公室", "654026", "county", "government"),
+        ("关于犍为县2016年政府信息公开工作的年度报告\n犍为县人民政府办公室", "511123", "county", "government"),
+        # untitled pages: the page's source line, or who compiled the report
+        (
+            "2018年度政府信息公开工作年度报告\n\n来源：永济市人民政府  发布时间：2019-03-30\n\n根据《中华人民共和国"
+            "政府信息公开条例》，编制本报告。",
+            "140881",
+            "county",
+            "government",
+        ),
+        (
+            "政府信息公开工作年度报告\n\n根据《中华人民共和国政府信息公开条例》规定，涿州市人民政府办公室编制了"
+            "2019年政府信息公开工作年度报告。",
+            "130681",
+            "county",
+            "government",
+        ),
+    ],
+)
+def test_titles_with_guanyu_and_untitled_pages(text: str, code: str, level: str, body: str) -> None:
+    ident = extract_facts(normalize(text).norm).identity
+    assert (ident.region_code, ident.level, ident.body) == (code, level, body)

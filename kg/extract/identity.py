@@ -45,6 +45,7 @@ TITLE_YEAR_FIRST_RE = re.compile(
 _NAME_LEAD = re.compile(
     r"^.*?(?:现予公布|予以公布|现向社会公布|现公布|特公布|向社会公布|关于公布|公布|现发布|发布|编制了|编制|特编制|根据|本报告内容主要为|本报告为|内容主要为|主要为|是|为)"
 )
+_ABOUT = re.compile(r"^关于")  # 关于昭苏县2020年政府信息公开工作的年度报告
 _CENTRAL_BODY = re.compile(
     r"^(?:国家|国务院|中华人民共和国|中国)[\u4e00-\u9fff]{1,20}|^[\u4e00-\u9fff]{1,10}(?:部|总署|总局)$"
 )
@@ -171,7 +172,9 @@ def extract_identity(norm: str) -> Identity:
     )
     for m in matches:
         raw_name = re.sub(r"\s+", "", m.group("name"))
-        name = _NAME_LEAD.sub("", raw_name)
+        name = _ABOUT.sub("", _NAME_LEAD.sub("", raw_name))
+        if name and not _parse_name(g, name).regions and _parse_name(g, whole := _ABOUT.sub("", raw_name)).regions:
+            name = whole  # 犍为县: its 为 is not "本报告为"
         tail = m.groupdict().get("tail")
         if tail and not re.fullmatch(r"(?:本级|全市|全县|全区|全省)?", tail):
             continue
@@ -257,6 +260,9 @@ def _set_body(g: Gazetteer, ident: Identity, parse: _RegionParse, mentions: Coun
 
 _PORTAL_RE = re.compile(r"([\u4e00-\u9fff]{2,20}?)(?:人民政府|政府)(?:门户)?网站")
 _CONTACT_RE = re.compile(r"请(?:与|联系)([\u4e00-\u9fff]{2,40}?)(?:联系|\(|（)")
+# the page's source line (来源：昭苏县人民政府) and who compiled the report (昭苏县人民政府办公室编制了本报告)
+_SOURCE_RE = re.compile(r"(?:信息)?来源\s*[:：]\s*([\u4e00-\u9fff]{2,30}?)(?:人民政府|政府)")
+_COMPILER_RE = re.compile(r"([\u4e00-\u9fff]{2,30}?)(?:人民政府|政府)(?:办公室|办公厅)?(?:负责)?编(?:制|写)")
 _OUR_LEVEL = {"我省": "province", "我区": None, "我市": None, "我县": "county", "全省": "province"}
 
 
@@ -265,9 +271,9 @@ def _identity_from_mentions(g: Gazetteer, ident: Identity, norm: str, mentions: 
     votes: Counter[str] = Counter()
     spans: dict[str, tuple[int, int]] = {}
     text = norm[:6000]
-    for rx, weight in ((_PORTAL_RE, 3), (_CONTACT_RE, 2)):
+    for rx, weight in ((_PORTAL_RE, 3), (_SOURCE_RE, 3), (_CONTACT_RE, 2), (_COMPILER_RE, 2)):
         for m in rx.finditer(text):
-            parse = _region_suffix(g, m.group(1), whole=rx is _PORTAL_RE)
+            parse = _region_suffix(g, m.group(1), whole=rx is _PORTAL_RE or rx is _SOURCE_RE)
             if parse is None:
                 continue
             code = _choose(g, parse, mentions)
