@@ -336,3 +336,19 @@ def test_county_whose_name_looks_like_a_word_or_a_traditional_character(county: 
 def test_titles_with_guanyu_and_untitled_pages(text: str, code: str, level: str, body: str) -> None:
     ident = extract_facts(normalize(text).norm).identity
     assert (ident.region_code, ident.level, ident.body) == (code, level, body)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "types"),
+    [
+        ("通过《某某县人民政府公报》刊登规范性文件12件。", {"gazette"}),  # a 公报 is not a newspaper
+        ("在《某某日报》开设政策解读专栏。", {"mass_media"}),
+        ("县融媒体中心开设专栏进行政策解读。", {"mass_media"}),
+        ("依托“两微一端”发布政策解读。", {"wechat", "weibo", "app"}),
+        ("在村务公开栏和电子显示屏公开惠民资金发放情况。", {"bulletin_board"}),
+        ("在县档案馆、图书馆设立政府信息公开查阅点。", {"reading_room"}),
+    ],
+)
+def test_platform_types_of_single_sentences(sentence: str, types: set[str]) -> None:
+    facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + sentence).norm)
+    assert {p.type for p in facts.platforms} == types

@@ -49,7 +49,7 @@ _PORTAL_URL = re.compile(
 )
 _BARE_SITE_URL = re.compile(r"网站[:：]?\s*" + _URL, re.I)
 _GAZETTE = re.compile(r"《([^《》]{2,30}?公报)》")
-_NEWSPAPER = re.compile(r"《([^《》]{2,20}?(?:日报|晚报|时报|报))》")
+_NEWSPAPER = re.compile(r"《([^《》]{2,20}?(?:日报|晚报|时报|(?<!公)报))》")  # a 公报 is the gazette
 _COLUMN_AFTER = re.compile(r"^\s*(?:专栏|栏目|板块|频道|子栏目)")
 # “连云港发布”: a region's new-media brand, named in a sentence about WeChat or 两微一端
 _BRAND = re.compile(r"[“\"]([\u4e00-\u9fff]{2,8}发布)[”\"]")
