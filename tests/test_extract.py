@@ -352,3 +352,17 @@ def test_titles_with_guanyu_and_untitled_pages(text: str, code: str, level: str,
 def test_platform_types_of_single_sentences(sentence: str, types: set[str]) -> None:
     facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + sentence).norm)
     assert {p.type for p in facts.platforms} == types
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("收到公民、法人或其他组织提出的政府信息公开申请8件。", {"requests_received": 8.0}),
+        ("全年共办结依申请公开事项48件。", {"requests_completed": 48.0}),
+        ("2019年共依申请公开政府信息17条。", {}),  # disclosed on request: not the proactive total
+        ("2019年，全县共主动公开政府信息12345条。", {"info_disclosed_total": 12345.0}),
+    ],
+)
+def test_statistics_of_single_sentences(sentence: str, expected: dict[str, float]) -> None:
+    facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + sentence).norm)
+    assert {s.key: s.value for s in facts.statistics} == expected

@@ -47,7 +47,7 @@ _PROSE: list[tuple[str, re.Pattern[str]]] = [
     (
         "requests_received",
         re.compile(
-            r"(?:收到|受理|接收)[^。;；\n\d]{0,14}?(?:申请|依申请公开)(?:件|事项)?(?:共计|共|总计)?\s*"
+            r"(?:收到|受理|接收)[^。;；\n\d]{0,24}?(?:申请|依申请公开)(?:件|事项)?(?:共计|共|总计)?\s*"
             + _NUM
             + r"\s*(?:件|项|条|个)"
         ),
@@ -60,7 +60,14 @@ _PROSE: list[tuple[str, re.Pattern[str]]] = [
         "requests_received",
         re.compile(r"(?:政府信息公开|依申请公开|信息公开)申请(?:共计|总计|合计|共)\s*" + _NUM + r"\s*(?:件|项)"),
     ),
-    ("requests_completed", re.compile(r"(?:办结|完成答复|答复办结)(?:申请)?\s*" + _NUM + r"\s*件")),
+    (
+        "requests_completed",
+        re.compile(
+            r"(?:办结|完成答复|答复办结)(?:依申请公开(?:事项|申请)?|政府信息公开申请|申请)?(?:共计|共)?\s*"
+            + _NUM
+            + r"\s*件"
+        ),
+    ),
     (
         "reconsiderations",
         re.compile(r"行政复议(?:申请|案件)?(?:共|共计)?\s*" + _NUM + r"\s*(?:件|起|宗|次)"),
@@ -166,6 +173,8 @@ def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
             before = norm[clause_start : m.start("num")]
             if key == "info_disclosed_total" and (_CUMULATIVE.search(clause) or _ONE_CHANNEL.search(before)):
                 continue
+            if key == "info_disclosed_total" and norm[max(0, m.start() - 3) : m.start()] == "依申请":
+                continue  # 依申请公开政府信息17条: disclosed on request, not the year's proactive total
             if key in ("reconsiderations", "lawsuits") and "举报" in norm[m.start() : m.start("num")]:
                 continue
             approx = bool(m.group("a1") or m.group("a2")) or bool(
