@@ -366,3 +366,11 @@ def test_platform_types_of_single_sentences(sentence: str, types: set[str]) -> N
 def test_statistics_of_single_sentences(sentence: str, expected: dict[str, float]) -> None:
     facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + sentence).norm)
     assert {s.key: s.value for s in facts.statistics} == expected
+
+
+def test_initiatives_of_the_wider_scheme() -> None:
+    text = "深入推进接诉即办和“只进一扇门”改革，落实马上办网上办就近办一次办，开展政府开放日活动，推行林长制。"
+    facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + text).norm)
+    assert {i.notation for i in facts.initiatives} >= {
+        "jiesu-jiban", "zhijin-yishanmen", "mashangban", "open-day", "linzhangzhi"
+    }  # fmt: skip
