@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -374,3 +375,21 @@ def test_initiatives_of_the_wider_scheme() -> None:
     assert {i.notation for i in facts.initiatives} >= {
         "jiesu-jiban", "zhijin-yishanmen", "mashangban", "open-day", "linzhangzhi"
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "淮北市烈\n山区人民政府2017年政府信息公开年度报告",  # broken inside the name
+        "淮北市烈山区人民政府\n2017年政府信息公开年度报告",
+        "政府信息公开\n淮北市烈山区人民政府2017年政府信息公开年度报告",  # a line before the title is not its name
+        "信息公开年报\n\n淮北市烈山区\n人民政府2017年政府信息公开年度报告",
+    ],
+)
+def test_titles_broken_over_lines(head: str) -> None:
+    facts = extract_facts(normalize(head + "\n\n根据《中华人民共和国政府信息公开条例》，编制本报告。").norm)
+    ident = facts.identity
+    assert (ident.region_code, ident.year, ident.body) == ("340604", 2017, "government")
+    assert ident.title == "淮北市烈山区人民政府2017年政府信息公开年度报告"
+    start, end = ident.spans["region"]
+    assert re.sub(r"\s+", "", normalize(head).norm[start:end]) in ("淮北市烈山区人民政府", "淮北市烈山区")

@@ -35,7 +35,7 @@ _REPORT_WORDS = _seq(
 )  # fmt: skip
 # name, year, and the words of a report title: 兴化市人民政府2016年政府信息公开工作年度报告
 TITLE_RE = re.compile(
-    _seq(r"(?P<name>[\u4e00-\u9fff·（）()]{0,40}?)", r"(?:关于)?", r"(?P<year>(?:19|20)\d\d)", "年?", "度?", "的?",
+    _seq(r"(?P<name>(?:[\u4e00-\u9fff·（）()]|[ \t]*\n[ \t]*(?=[\u4e00-\u9fff])){0,40}?)", r"(?:关于)?", r"(?P<year>(?:19|20)\d\d)", "年?", "度?", "的?",
          r"(?P<tail>[\u4e00-\u9fff]{0,8}?)", _REPORT_WORDS)
 )  # fmt: skip
 # year first: 2016兴化市政府信息公开工作年度报告, 2018年黄石市政务公开工作年度报告
@@ -171,10 +171,7 @@ def extract_identity(norm: str) -> Identity:
         list(TITLE_RE.finditer(norm[:8000])) + list(TITLE_YEAR_FIRST_RE.finditer(norm[:8000])), key=lambda m: m.start()
     )
     for m in matches:
-        raw_name = re.sub(r"\s+", "", m.group("name"))
-        name = _ABOUT.sub("", _NAME_LEAD.sub("", raw_name))
-        if name and not _parse_name(g, name).regions and _parse_name(g, whole := _ABOUT.sub("", raw_name)).regions:
-            name = whole  # 犍为县: its 为 is not "本报告为"
+        name, name_start = _title_name(g, m)
         tail = m.groupdict().get("tail")
         if tail and not re.fullmatch(r"(?:本级|全市|全县|全区|全省)?", tail):
             continue
@@ -189,16 +186,16 @@ def extract_identity(norm: str) -> Identity:
             0.5 if is_report else 0
         )
         if best is None or score > best[0]:
-            best = (score, m, name, year, parse, central)
+            best = (score, m, name, year, parse, central, name_start)
         if score >= 2.5:
             break
     if best:
-        _, m, name, year, parse, central = best
+        _, m, name, year, parse, central, name_start = best
         ident.year = year
         ident.spans["year"] = (m.start("year"), m.end("year"))
-        ident.title = re.sub(r"\s+", "", norm[min(m.start("name"), m.start("year")) : m.end()]).lstrip('》”"')
+        ident.title = re.sub(r"\s+", "", norm[min(name_start, m.start("year")) : m.end()]).lstrip('》”"')
         if name:
-            ident.spans["region"] = (m.end("name") - len(name), m.end("name"))
+            ident.spans["region"] = (_start_of_last(norm, m.end("name"), len(name)), m.end("name"))
         if central:
             ident.region_code, ident.level, ident.body, ident.body_name = STATE, "national", "department", name
         elif parse.regions:
@@ -235,6 +232,40 @@ def extract_identity(norm: str) -> Identity:
         ident.spans["index_number"] = im.span(1)
     _own_number(ident, norm)
     return ident
+
+
+def _clean_name(g: Gazetteer, raw: str) -> str:
+    raw_name = re.sub(r"\s+", "", raw)
+    name = _ABOUT.sub("", _NAME_LEAD.sub("", raw_name))
+    if name and not _parse_name(g, name).regions and _parse_name(g, whole := _ABOUT.sub("", raw_name)).regions:
+        name = whole  # 犍为县: its 为 is not "本报告为"
+    return name
+
+
+def _title_name(g: Gazetteer, m: re.Match[str]) -> tuple[str, int]:
+    """The issuer's name in a title match, and where it starts. The match may run over a line break: a title broken
+    inside its name (淮北市烈|山区人民政府…) is read whole; a line caught before the title (政府信息公开|贵阳市人民政府…)
+    is left out when only what follows the break names a region."""
+    raw, start = m.group("name"), m.start("name")
+    name = _clean_name(g, raw)
+    if "\n" not in raw or _parse_name(g, name).regions or _CENTRAL_BODY.match(name):
+        return name, start
+    for i, ch in enumerate(raw):
+        if ch == "\n":
+            name, at = _clean_name(g, raw[i + 1 :]), start + i + 1
+            if _parse_name(g, name).regions or _CENTRAL_BODY.match(name):
+                return name, at
+    return name, at
+
+
+def _start_of_last(text: str, end: int, count: int) -> int:
+    """Where the last ``count`` non-whitespace characters before ``end`` start."""
+    i = end
+    while count and i > 0:
+        i -= 1
+        if not text[i].isspace():
+            count -= 1
+    return i
 
 
 def _set_body(g: Gazetteer, ident: Identity, parse: _RegionParse, mentions: Counter[str], name: str) -> None:
