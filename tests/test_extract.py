@@ -84,6 +84,22 @@ def test_initiatives_and_agencies(county) -> None:  # type: ignore[no-untyped-de
     }
 
 
+@pytest.mark.parametrize(
+    ("code", "context", "adcode"),
+    [
+        ("厅字", "321281", "100000"),  # 中共中央办公厅 and 国务院办公厅 jointly
+        ("赣府厅字", "360100", "360000"),  # a province's 厅字 keeps its province
+        ("中办发", "321281", "100000"),
+        ("人社部发", "320000", "100000"),
+        ("深府办", "440305", "440300"),
+        ("宁政办发", "640100", "640000"),  # 宁夏 for a report from Yinchuan, 南京 for one from Nanjing
+        ("宁政办发", "320100", "320100"),
+    ],
+)
+def test_issuers_central_provincial_and_city(code: str, context: str, adcode: str) -> None:
+    assert resolve_issuer(code, context).adcode == adcode
+
+
 def test_same_prefix_resolved_by_reporting_region() -> None:
     assert resolve_issuer("泰政办发", "321281").adcode == "321200"  # a report from 兴化 (泰州)
     assert resolve_issuer("泰政办发", "370982").adcode == "370900"  # a report from 新泰 (泰安)

@@ -18,7 +18,7 @@ from kg.extract.facts import Issuer
 from kg.gazetteer.regions import STATE, Gazetteer, gazetteer, stem
 
 _DATA = Path(__file__).with_name("data")
-_CENTRAL = re.compile(r"^(国|中办|中发|中共中央|中华人民共和国|中央)")
+_CENTRAL = re.compile(r"^(国|中办|中发|中共中央|中华人民共和国|中央|厅字$)")  # 厅字: the two General Offices jointly
 # codes of State Council departments: a ministry's abbreviation and no 政/府 (人社部发, 财预, 教基, 民发, 公通字 …)
 _MINISTRY = re.compile(
     r"^(?:[\u4e00-\u9fff]{1,3}部[发函令办]|财[预行办农社教建资税金库会]|教[基职高发办督]|民[发函办]|公通字|发改|工信|商[务建]"
@@ -75,6 +75,7 @@ def _organ(region_name: str, rest: str, level: str, title: str | None = None) ->
 
 _CENTRAL_ORGANS = [
     ("国办公开办", "国务院办公厅政府信息与政务公开办公室"),
+    ("厅字", "中共中央办公厅、国务院办公厅"),
     ("国办", "国务院办公厅"),
     ("国发", "国务院"),
     ("国函", "国务院"),
