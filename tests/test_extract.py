@@ -409,3 +409,18 @@ def test_titles_broken_over_lines(head: str) -> None:
     assert ident.title == "淮北市烈山区人民政府2017年政府信息公开年度报告"
     start, end = ident.spans["region"]
     assert re.sub(r"\s+", "", normalize(head).norm[start:end]) in ("淮北市烈山区人民政府", "淮北市烈山区")
+
+
+@pytest.mark.parametrize(
+    ("page", "published"),
+    [
+        ("【发布日期】2019-03-29\n", "2019-03-29"),
+        ("成文日期：2019-03-28  发布日期：2019-03-29\n", "2019-03-29"),  # published, not written
+        ("[ 2019-03-29 ]\n正文", "2019-03-29"),
+        ("作者：办公室 2019-03-29 16:40:12 来源：本站\n", "2019-03-29"),
+        ("截至2019-03-29 止，共公开信息12条。", None),  # a date in a sentence is not the page's
+    ],
+)
+def test_publication_dates_as_pages_print_them(page: str, published: str | None) -> None:
+    text = "某某县人民政府2018年政府信息公开工作年度报告\n" + page
+    assert extract_facts(normalize(text).norm).identity.published == published

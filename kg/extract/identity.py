@@ -58,8 +58,13 @@ _COMPILED = re.compile(
 
 _DATE_LABELS = r"(?:发布日期|发文日期|发布时间|成文日期|生成日期|公开日期|印发日期|时间|日期)"
 _ISO = r"((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-LABELED_DATE_RE = re.compile(_DATE_LABELS + r"[\s|:：]*" + _ISO)
-LINE_DATE_RE = re.compile(r"^[\s•·\-*]*" + _ISO + r"(?:\s*$|\s+\d{1,2}:\d\d)|\s" + _ISO + r"[ \t]*$", re.M)
+LABELED_DATE_RE = re.compile(_DATE_LABELS + r"[\s|:：】\]]*" + _ISO)
+_PUBLISHED_LABEL = re.compile(r"发布|公开")  # 发布日期 over 成文日期 when a page shows both
+LINE_DATE_RE = re.compile(
+    r"^[\s•·\-*\[【(（]*" + _ISO + r"(?:[\s\]】)）]*$|\s+\d{1,2}:\d\d)|\s" + _ISO + r"[ \t]*$"
+    r"|\s" + _ISO + r"\s+\d{1,2}:\d\d",  # a page's timestamp inside a line: 作者：办公室 2019-03-29 16:40:12 来源：…
+    re.M,
+)
 LOST_SEPARATOR_RE = re.compile(r"^\s*((?:19|20)\d\d)(\d{2,4})\s*$", re.M)
 _CN_DIGITS = {
     "〇": 0,
@@ -359,11 +364,14 @@ def _dates(ident: Identity, norm: str) -> None:
     found: tuple[str, tuple[int, int]] | None = None
     for m in LABELED_DATE_RE.finditer(head):
         if d := _valid_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
-            found = (d, m.span())
-            break
+            if found is None or _PUBLISHED_LABEL.search(m.group(0)):
+                found = (d, m.span())
+            if _PUBLISHED_LABEL.search(m.group(0)):
+                break
     if found is None:
         for m in LINE_DATE_RE.finditer(head[:1200]):
-            y, mo, d_ = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
+            i = next(k for k in (1, 4, 7) if m.group(k))
+            y, mo, d_ = m.group(i), m.group(i + 1), m.group(i + 2)
             if d := _valid_date(int(y), int(mo), int(d_)):
                 found = (d, m.span())
                 break
