@@ -378,6 +378,9 @@ def test_platform_types_of_single_sentences(sentence: str, types: set[str]) -> N
         ("全年共办结依申请公开事项48件。", {"requests_completed": 48.0}),
         ("2019年共依申请公开政府信息17条。", {}),  # disclosed on request: not the proactive total
         ("2019年，全县共主动公开政府信息12345条。", {"info_disclosed_total": 12345.0}),
+        ("全年主动公开政府信息总数为3456条。", {"info_disclosed_total": 3456.0}),
+        ("主动公开政府信息累计3456条。", {"info_disclosed_total": 3456.0}),  # the year's, not since the start
+        ("截至2019年底，累计主动公开政府信息3456条。", {}),  # since the start: not the year's figure
     ],
 )
 def test_statistics_of_single_sentences(sentence: str, expected: dict[str, float]) -> None:
