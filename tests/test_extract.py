@@ -375,6 +375,11 @@ def test_platform_types_of_single_sentences(sentence: str, types: set[str]) -> N
     ("sentence", "expected"),
     [
         ("收到公民、法人或其他组织提出的政府信息公开申请8件。", {"requests_received": 8.0}),
+        ("本年度新收政府信息公开申请56件。", {"requests_received": 56.0}),
+        ("共接到政府信息公开申请56件。", {"requests_received": 56.0}),
+        ("政府信息公开申请数量为56件。", {"requests_received": 56.0}),
+        ("全年受理信息公开申请56宗。", {"requests_received": 56.0}),
+        ("收到申请后，工作人员在5个工作日内答复。", {}),
         ("全年共办结依申请公开事项48件。", {"requests_completed": 48.0}),
         ("2019年共依申请公开政府信息17条。", {}),  # disclosed on request: not the proactive total
         ("2019年，全县共主动公开政府信息12345条。", {"info_disclosed_total": 12345.0}),
