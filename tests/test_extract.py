@@ -432,3 +432,16 @@ def test_titles_broken_over_lines(head: str) -> None:
 def test_publication_dates_as_pages_print_them(page: str, published: str | None) -> None:
     text = "某某县人民政府2018年政府信息公开工作年度报告\n" + page
     assert extract_facts(normalize(text).norm).identity.published == published
+
+
+@pytest.mark.parametrize(
+    ("sentence", "portals"),
+    [
+        ("“某某县人民政府”门户网站全年发布信息。", [("某某县人民政府", None)]),
+        ("在中国某某网(http://mmx.gov.cn)发布。", [("中国某某网", "mmx.gov.cn")]),
+        ("转载自新华网（www.xinhuanet.com）。", []),  # a news site, not the government's portal
+    ],
+)
+def test_named_portals(sentence: str, portals: list[tuple[str, str | None]]) -> None:
+    facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + sentence).norm)
+    assert [(p.name, p.url) for p in facts.platforms if p.type == "portal"] == portals

@@ -48,6 +48,10 @@ _PORTAL_URL = re.compile(
     re.I,
 )
 _BARE_SITE_URL = re.compile(r"网站[:：]?\s*" + _URL, re.I)
+# a site named …网 with a government address: 中国兴化网(www.xinghua.gov.cn)
+_NET_URL = re.compile(r"([\u4e00-\u9fff·]{2,20}?网)\s*[(（:：]\s*" + _URL, re.I)
+# a portal named in quotes, with no address: “某某县人民政府”门户网站
+_QUOTED_PORTAL = re.compile(r"[“\"]([^“”\"\n]{2,20})[”\"]\s*(?:政府)?(?:门户网站|门户网|政府网站)")
 _GAZETTE = re.compile(r"《([^《》]{2,30}?公报)》")
 _NEWSPAPER = re.compile(r"《([^《》]{2,20}?(?:日报|晚报|时报|(?<!公)报))》")  # a 公报 is the gazette
 _COLUMN_AFTER = re.compile(r"^\s*(?:专栏|栏目|板块|频道|子栏目)")
@@ -127,6 +131,16 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
         if ("portal", url) not in seen:
             seen.add(("portal", url))
             out.append(Platform("portal", None, url, m.span(), suspicious=not is_government_url(url)))
+    for m in _NET_URL.finditer(masked):
+        url = normalize_url(m.group(2))
+        if is_government_url(url) and ("portal", url) not in seen and (name := _portal_name(m.group(1))):
+            seen.add(("portal", url))
+            out.append(Platform("portal", name, url, m.span()))
+    named = {p.name for p in out if p.type == "portal"}
+    for m in _QUOTED_PORTAL.finditer(masked):
+        if m.group(1) not in named and not _SPAM.search(m.group(1)):
+            named.add(m.group(1))
+            out.append(Platform("portal", m.group(1), None, m.span()))
     # 4. types by their words
     typed = {p.type for p in out}
     taken = [False] * len(masked)
