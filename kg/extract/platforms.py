@@ -145,7 +145,9 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
     typed = {p.type for p in out}
     taken = [False] * len(masked)
     for word, ptype in _type_words():
-        for m in re.finditer(re.escape(word), masked):
+        # a number (12345) counts only on its own, not inside a telephone number (0851-12345678)
+        pattern = rf"(?<!\d){re.escape(word)}(?!\d)" if word[:1].isdigit() else re.escape(word)
+        for m in re.finditer(pattern, masked):
             s, e = m.span()
             if any(taken[s:e]):
                 continue
