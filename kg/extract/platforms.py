@@ -75,10 +75,15 @@ def is_government_url(url: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _type_words() -> list[tuple[str, str]]:
-    """(word, type), longest words first so 政务服务网 wins over 政务网."""
-    pairs = [(w, t) for t, words in labels("platform", ("hiddenLabel",)).items() for w in words]
-    return sorted(pairs, key=lambda p: (-len(p[0]), p[0], p[1]))
+def _type_words() -> list[tuple[str, str, re.Pattern[str]]]:
+    """(word, type, pattern), longest words first so 政务服务网 wins over 政务网, compiled once.
+
+    A number (12345) counts only on its own, not inside a telephone number (0851-12345678) or an 索引号."""
+    pairs = sorted(
+        ((w, t) for t, words in labels("platform", ("hiddenLabel",)).items() for w in words),
+        key=lambda p: (-len(p[0]), p[0], p[1]),
+    )
+    return [(w, t, re.compile(rf"(?<!\d){re.escape(w)}(?!\d)" if w[:1].isdigit() else re.escape(w))) for w, t in pairs]
 
 
 def _mask_titles(norm: str) -> str:
@@ -144,10 +149,8 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
     # 4. types by their words
     typed = {p.type for p in out}
     taken = [False] * len(masked)
-    for word, ptype in _type_words():
-        # a number (12345) counts only on its own, not inside a telephone number (0851-12345678)
-        pattern = rf"(?<!\d){re.escape(word)}(?!\d)" if word[:1].isdigit() else re.escape(word)
-        for m in re.finditer(pattern, masked):
+    for word, ptype, pattern in _type_words():
+        for m in pattern.finditer(masked):
             s, e = m.span()
             if any(taken[s:e]):
                 continue
