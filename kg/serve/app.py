@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
@@ -146,11 +145,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body: what the hot path writes
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body: what the hot path writes
 
 
 class RawResponse:
-    """An :data:`Answer` as an ASGI app (for the requests that go through the framework)."""
+    """A :data:`Reply` as an ASGI app (for the requests that go through the framework)."""
 
     __slots__ = ("body", "headers", "status")
 
@@ -164,7 +163,7 @@ class RawResponse:
         await send({"type": "http.response.body", "body": self.body})
 
 
-def _answer_response(answer: CachedAnswer, cache: str | None) -> Answer:
+def _answer_response(answer: CachedAnswer, cache: str | None) -> Reply:
     headers = [
         (b"content-type", answer.content_type.encode("latin-1")),
         (b"x-kg-generation", str(answer.generation).encode()),
@@ -176,12 +175,11 @@ def _answer_response(answer: CachedAnswer, cache: str | None) -> Answer:
     return 200, headers, answer.body
 
 
-def _refusal_answer(refusal: Refusal) -> Answer:
-    """A refusal in the one JSON shape, as :meth:`Refusal.response` renders it."""
-    body = json.dumps(refusal.body(), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+def _refusal_answer(refusal: Refusal) -> Reply:
+    """A refusal in the one JSON shape, for the hot path."""
     headers = [(b"content-type", b"application/json")]
     headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in refusal.headers.items()]
-    return refusal.status, headers, body
+    return refusal.status, headers, refusal.payload()
 
 
 class Gateway:
@@ -197,7 +195,7 @@ class Gateway:
         self.rendered: dict[tuple[str, int, str, str], bytes] = {}
 
     # -- the protocol ------------------------------------------------------------------------------------------
-    async def answer(self, scope: Scope, receive: Receive) -> Answer | Response:
+    async def answer(self, scope: Scope, receive: Receive) -> Reply | Response:
         """The answer to one request to /sparql or /query; refusals and errors in the one JSON shape."""
         try:
             return await self.sparql(scope, receive)
@@ -213,7 +211,7 @@ class Gateway:
                 )
             )
 
-    async def sparql(self, scope: Scope, receive: Receive) -> Answer | Response:
+    async def sparql(self, scope: Scope, receive: Receive) -> Reply | Response:
         """Answer one request to /sparql or /query (raises a Refusal for anything refused)."""
         url_params = parse_form(scope["query_string"].decode("latin-1"))
         if "update" in url_params:
@@ -233,7 +231,7 @@ class Gateway:
         )
         return await self.run(plan, fmt)
 
-    async def run(self, plan: QueryPlan, fmt: Format) -> Answer:
+    async def run(self, plan: QueryPlan, fmt: Format) -> Reply:
         """The answer to an accepted query: from the cache, else from Oxigraph within the limits."""
         cache = self.results if self.results.enabled else None
         if cache is not None:

@@ -8,7 +8,9 @@ to do instead (it may be null).
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
+import json
+
+from starlette.responses import Response
 
 from kg.errors import KgError
 
@@ -39,8 +41,12 @@ class Refusal(Exception):
     def body(self) -> dict[str, dict[str, object]]:
         return {"error": {"status": self.status, "code": self.code, "message": self.message, "hint": self.hint}}
 
-    def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+    def payload(self) -> bytes:
+        """The body as sent: compact JSON, UTF-8 (the one rendering, for the framework and the hot path alike)."""
+        return json.dumps(self.body(), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+    def response(self) -> Response:
+        return Response(self.payload(), status_code=self.status, headers=self.headers, media_type="application/json")
 
 
 # The codes, in one place (docs/endpoint.md lists them with their statuses).
