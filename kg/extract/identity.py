@@ -176,12 +176,11 @@ def extract_identity(norm: str) -> Identity:
         list(TITLE_RE.finditer(norm[:8000])) + list(TITLE_YEAR_FIRST_RE.finditer(norm[:8000])), key=lambda m: m.start()
     )
     for m in matches:
-        name, name_start = _title_name(g, m)
+        name, name_start, parse = _title_name(g, m)
         tail = m.groupdict().get("tail")
         if tail and not re.fullmatch(r"(?:本级|全市|全县|全区|全省)?", tail):
             continue
         year = int(m.group("year"))
-        parse = _parse_name(g, name)
         central = bool(_CENTRAL_BODY.match(name)) and not parse.regions
         if central and (branch := _region_suffix(g, name, whole=False)) is not None:
             # a vertical agency's local branch: 国家税务总局江苏省税务局 reports for 江苏省
@@ -239,28 +238,31 @@ def extract_identity(norm: str) -> Identity:
     return ident
 
 
-def _clean_name(g: Gazetteer, raw: str) -> str:
+def _clean_name(g: Gazetteer, raw: str) -> tuple[str, _RegionParse]:
+    """The name without lead words (现公布…, 关于), and its parse."""
     raw_name = re.sub(r"\s+", "", raw)
     name = _ABOUT.sub("", _NAME_LEAD.sub("", raw_name))
-    if name and not _parse_name(g, name).regions and _parse_name(g, whole := _ABOUT.sub("", raw_name)).regions:
-        name = whole  # 犍为县: its 为 is not "本报告为"
-    return name
+    parse = _parse_name(g, name)
+    if name and not parse.regions and (whole_parse := _parse_name(g, whole := _ABOUT.sub("", raw_name))).regions:
+        return whole, whole_parse  # 犍为县: its 为 is not "本报告为"
+    return name, parse
 
 
-def _title_name(g: Gazetteer, m: re.Match[str]) -> tuple[str, int]:
-    """The issuer's name in a title match, and where it starts. The match may run over a line break: a title broken
-    inside its name (淮北市烈|山区人民政府…) is read whole; a line caught before the title (政府信息公开|贵阳市人民政府…)
-    is left out when only what follows the break names a region."""
+def _title_name(g: Gazetteer, m: re.Match[str]) -> tuple[str, int, _RegionParse]:
+    """The issuer's name in a title match, where it starts, and its parse. The match may run over a line break: a
+    title broken inside its name (淮北市烈|山区人民政府…) is read whole; a line caught before the title
+    (政府信息公开|贵阳市人民政府…) is left out when only what follows the break names a region."""
     raw, start = m.group("name"), m.start("name")
-    name = _clean_name(g, raw)
-    if "\n" not in raw or _parse_name(g, name).regions or _CENTRAL_BODY.match(name):
-        return name, start
+    name, parse = _clean_name(g, raw)
+    if "\n" not in raw or parse.regions or _CENTRAL_BODY.match(name):
+        return name, start, parse
     for i, ch in enumerate(raw):
         if ch == "\n":
-            name, at = _clean_name(g, raw[i + 1 :]), start + i + 1
-            if _parse_name(g, name).regions or _CENTRAL_BODY.match(name):
-                return name, at
-    return name, at
+            name, parse = _clean_name(g, raw[i + 1 :])
+            start_here = m.start("name") + i + 1
+            if parse.regions or _CENTRAL_BODY.match(name):
+                return name, start_here, parse
+    return name, start_here, parse
 
 
 def _start_of_last(text: str, end: int, count: int) -> int:
