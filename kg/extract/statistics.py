@@ -41,7 +41,8 @@ _PROSE: list[tuple[str, re.Pattern[str]]] = [
     (
         "info_disclosed_total",
         re.compile(
-            r"(?:主动公开|发布|公开)(?:各类|各项)?(?:政府|政务)?信息(?:总数|总量|数量|数)?(?:共计|总计|共|合计|累计)?"
+            # 依申请公开政府信息17条 is disclosed on request, not the year's proactive total
+            r"(?:主动公开|发布|(?<!依申请)公开)(?:各类|各项)?(?:政府|政务)?信息(?:总数|总量|数量|数)?(?:共计|总计|共|合计|累计)?"
             r"(?:为|达到|达)?(?:约|近|超过)?\s*" + _NUM + r"\s*(?:条|件)"
         ),
     ),
@@ -178,8 +179,6 @@ def extract_statistics(norm: str, identity: Identity) -> list[Statistic]:
             before = norm[clause_start : m.start("num")]
             if key == "info_disclosed_total" and (_CUMULATIVE.search(clause) or _ONE_CHANNEL.search(before)):
                 continue
-            if key == "info_disclosed_total" and norm[max(0, m.start() - 3) : m.start()] == "依申请":
-                continue  # 依申请公开政府信息17条: disclosed on request, not the year's proactive total
             if key in ("reconsiderations", "lawsuits") and "举报" in norm[m.start() : m.start("num")]:
                 continue
             approx = bool(m.group("a1") or m.group("a2")) or bool(
