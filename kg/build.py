@@ -12,9 +12,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, QB, RDF, RDFS, SDO, SKOS, XSD
 
 from kg.extract.facts import Facts
-from kg.gazetteer.regions import STATE, gazetteer
 from kg.iris import Minter, concept, short_hash
 from kg.namespaces import ELI, GK, OA, SDMX_DIM
+from kg.resolve.regions import STATE, gazetteer
 from kg.sources import SourceDocument
 from kg.text import Text
 

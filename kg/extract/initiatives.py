@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from kg.extract.facts import Initiative
-from kg.vocab import labels
+from kg.resolve.vocab import labels
 
 _CAMPAIGN = re.compile(r"[“\"]([^“”\"\n]{2,24})[”\"](改革|工作机制|机制|专项行动|行动|工程|模式|工作法|试点)")
 _NOT_CAMPAIGN = re.compile(r"[《》]|^[\u4e00-\u9fff]{1}$|^(?:网上办|不见面)$")
