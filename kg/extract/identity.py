@@ -179,7 +179,12 @@ def _clean_name(raw: str, inner: bool = False) -> tuple[str, RegionParse]:
     raw_name = re.sub(r"\s+", "", raw)
     name = _ABOUT.sub("", _NAME_LEAD.sub("", raw_name))
     parse = parse_name(name)
-    if name and not parse.regions and (whole_parse := parse_name(whole := _ABOUT.sub("", raw_name))).regions:
+    if (
+        name
+        and not parse.regions
+        and "\n" not in raw
+        and (whole_parse := parse_name(whole := _ABOUT.sub("", raw_name))).regions
+    ):
         return whole, whole_parse  # 犍为县: its 为 is not "本报告为"
     if inner and name and not parse.regions and not _CENTRAL_BODY.match(name):
         if found := region_suffix(name, whole=False):
@@ -200,7 +205,7 @@ def _title_name(m: re.Match[str]) -> tuple[str, int, RegionParse]:
     start_here = start
     for i, ch in enumerate(raw):
         if ch == "\n":
-            name, parse = _clean_name(raw[i + 1 :])
+            name, parse = _clean_name(raw[i + 1 :], inner=True)
             start_here = m.start("name") + i + 1
             if parse.regions or _CENTRAL_BODY.match(name):
                 return name, start_here, parse
@@ -228,7 +233,7 @@ _OPENING = re.compile(
 )
 # who compiled the report: 由海南省地震局办公室编制 / 昭苏县人民政府办公室编制了本报告
 _COMPILER = re.compile(
-    r"由\s*(?P<name>[\u4e00-\u9fff][\u4e00-\u9fff\n]{1,40}?)\s*(?:[(（][^()（）]{0,30}[)）])?\s*(?:[、和][^,，。]{0,30}?)?"
+    r"由\s*(?P<name>[\u4e00-\u9fff][\u4e00-\u9fff\n]{1,40}?)\s*(?:[(（][^()（）]{0,30}[)）])?\s*(?:、[^,，。]{0,30}?)?"
     r"(?:结合[^。\n]{0,30}?|根据[^。\n]{0,30}?|汇总[^。\n]{0,20}?|综合[^。\n]{0,20}?)?(?:负责)?(?:编制|编写|撰写|起草)"
     r"|(?:^|[。\n,，:：;；])\s*(?:本报告)?(?:由)?(?P<name2>[\u4e00-\u9fff]{2,30}?"
     + _BODY_END
@@ -275,7 +280,7 @@ def _claims(norm: str) -> list[Evidence]:
         break
     for m in _COMPILER.finditer(text):
         key = "name" if m.group("name") else "name2"
-        printed = re.split(r"[、和]", m.group(key))[0]
+        printed = m.group(key).split("、")[0]
         if len(name := printed.replace("\n", "")) >= 2:
             out.append(Evidence("compiler", (m.start(key), m.start(key) + len(printed)), name))
     for m in _PUBLISHER.finditer(norm[:2500]):

@@ -57,8 +57,13 @@ def choose_code(parse: RegionParse, mentions: Counter[str], g: Gazetteer | None 
         if chosen:
             inside = [c for c in cur if c.startswith(chosen[:2] if chosen.endswith("0000") else chosen[:4])]
             cur = inside or cur
+        if len(cur) > 1:  # retired codes of one division count once (玉环县 331021 and its older code → 玉环市)
+            cur = list({g.successor(c) or c: c for c in reversed(cur)}.values())[::-1]
         if len(cur) > 1:
-            cur.sort(key=lambda c: (-sum(mentions.get(a, 0) for a in [c, *g.ancestors(c)]), c not in g.current, c))
+            score = {c: sum(mentions.get(a, 0) for a in [c, *g.ancestors(c)]) for c in cur}
+            cur.sort(key=lambda c: (-score[c], c not in g.current, c))
+            if not chosen and score[cur[0]] == score[cur[1]] and (cur[1] in g.current) == (cur[0] in g.current):
+                return None  # 鼓楼区 with nothing to tell 南京's from 福州's: no guess
         chosen = g.successor(cur[0]) or cur[0]
     return chosen
 
