@@ -174,3 +174,17 @@ def test_attribution_never_yields_a_code_outside_the_gazetteer(parts: list[str],
     for c in facts.citations:
         if c.issuer and c.issuer.adcode:
             assert c.issuer.adcode in g
+
+
+def test_page_og_title_names_the_reporter_when_the_body_does_not() -> None:
+    from kg.html import html_to_text
+
+    page = (
+        '<html><head><meta property="og:title" content="宜兴市人民政府2018年政府信息公开工作年度报告">'
+        '<link rel="canonical" href="http://www.yixing.gov.cn/a.html"></head>'
+        "<body><p>一、总体情况</p><p>全年主动公开政府信息120条。</p></body></html>"
+    )
+    text, url = html_to_text(page)
+    ident = identity_of(text, url=url)
+    assert (ident.region_code, ident.year) == ("320282", 2018)
+    assert {e.kind for e in ident.evidence} == {"title", "url"}

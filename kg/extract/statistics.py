@@ -90,11 +90,6 @@ def _group(m: re.Match[str], name: str) -> tuple[str | None, int]:
 
 
 _CUMULATIVE = re.compile(r"截至|截止|以来|累计[^。]{0,6}(?:至今|以来)")
-# one channel's count (通过政府网站公开…, 政务微博发布信息…), not the year's total across channels
-_ONE_CHANNEL = re.compile(
-    r"(?:网站|网|微博|微信|公众号|公报|政报|新媒体|客户端|平台|专栏|栏目)[^。,，;；等、]{0,10}(?:主动)?(?:公开|发布|推送)"
-    r"[^。,，;；等、]{0,8}$"
-)
 # two channels or more named together count the year's total: 通过门户网站及政务新媒体方式主动公开907条
 _CHANNELS = re.compile(r"(?:网站|网|微博|微信|公众号|新媒体|客户端|平台)[^。,，;；]{0,12}(?:及|和|、|与|以及)[^。,，;；]{0,20}"
                        r"(?:网站|网|微博|微信|公众号|新媒体|客户端|平台|公报|栏|媒体|屏|场所|查阅点)")  # fmt: skip
