@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_corpus(out: Path, n: int) -> None:
-    from kg.gazetteer.regions import gazetteer
+    from kg.resolve.regions import gazetteer
 
     seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples" / "reports").glob("*.txt"))]
     counties = [r.name for c, r in sorted(gazetteer().current.items()) if r.level == "county"][:n]

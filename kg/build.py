@@ -12,20 +12,15 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, QB, RDF, RDFS, SDO, SKOS, XSD
 
 from kg.extract.facts import Facts
-from kg.gazetteer.regions import STATE, gazetteer
 from kg.iris import Minter, concept, short_hash
 from kg.namespaces import ELI, GK, OA, SDMX_DIM
+from kg.resolve.regions import STATE, gazetteer
+from kg.resolve.vocab import platform_classes
 from kg.sources import SourceDocument
 from kg.text import Text
 
 _CONTEXT = 24  # characters of prefix/suffix kept with each quote
-_PLATFORM_CLASS = {
-    "portal": SDO.WebSite,
-    "app": SDO.MobileApplication,
-    "gazette": SDO.Periodical,
-    "wechat": SDO.WebPage,
-    "weibo": SDO.WebPage,
-}
+_PLATFORM_CLASS = platform_classes()
 
 
 @dataclass

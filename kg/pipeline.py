@@ -44,7 +44,7 @@ def process_source(doc: SourceDocument, minter: Minter) -> Built:
     if not doc.text.strip():
         raise InputError(doc.source_id, "no text (the page had no main content)")
     text = normalize(doc.text)
-    facts = extract_facts(text.norm)
+    facts = extract_facts(text.norm, url=doc.url)
     return build_report_graph(minter, doc, text, facts)
 
 
