@@ -116,6 +116,7 @@ def build_report_graph(minter: Minter, doc: SourceDocument, text: Text, facts: F
     g.add((src, GK.characters, Literal(len(text.original))))
     g.add((src, GK.convertedFromTraditional, Literal(text.traditional)))
     g.add((src, DCTERMS.format, Literal(doc.media_type)))
+    g += [(src, GK.pageOffsets, Literal(" ".join(map(str, doc.pages))))] if doc.pages else []  # where pages start
     if doc.url:
         g.add((src, DCTERMS.source, Literal(doc.url, datatype=XSD.anyURI)))
     if doc.fetched:

@@ -54,6 +54,7 @@ class GK(DefinedNamespace):
     sha256: URIRef
     characters: URIRef
     convertedFromTraditional: URIRef
+    pageOffsets: URIRef  # "0 1532 3310": where each page starts in the text (paged formats only)
 
     # regions
     adcode: URIRef
@@ -118,3 +119,28 @@ def bind_prefixes(graph) -> None:  # type: ignore[no-untyped-def]
         }.items()
     ):
         graph.bind(prefix, ns, override=True, replace=True)
+
+
+# the data's namespaces whose members are flat (one path segment), so a prefixed name needs no escapes
+_DATA_PREFIXES = {"graph": "graph/", "region": "region/", "source": "source/"}
+_VOCAB_PREFIXES = ("body", "indicator", "initiative", "level", "platform")
+
+
+def prefix_candidates(base_iri: str = DEFAULT_BASE) -> dict[str, str]:
+    """Every prefix the project may write (dumps) or read (``kg explain id:…``), sorted by name.
+
+    The standard vocabularies and the ontology; ``id:`` for the data and ``v:`` for the vocabularies; and one prefix
+    per flat namespace of the data (``region:320700``) and per concept scheme (``level:county``). A dump uses only
+    those under which every name it writes is a plain local name (:func:`kg.export.dump_prefixes`).
+    """
+    from rdflib.namespace import DCAT, DCTERMS, ORG, PROV, QB, RDF, RDFS, SDO, SKOS, VOID, XSD
+
+    found = {
+        "dcat": str(DCAT), "dcterms": str(DCTERMS), "eli": str(ELI), "gk": ONTOLOGY_IRI, "id": base_iri,
+        "oa": str(OA), "org": str(ORG), "prov": str(PROV), "qb": str(QB), "rdf": str(RDF), "rdfs": str(RDFS),
+        "schema": str(SDO), "sdmx-dimension": str(SDMX_DIM), "skos": str(SKOS), "v": VOCAB_IRI,
+        "void": str(VOID), "xsd": str(XSD),
+    }  # fmt: skip
+    found |= {name: base_iri + path for name, path in _DATA_PREFIXES.items()}
+    found |= {name: f"{VOCAB_IRI}{name}/" for name in _VOCAB_PREFIXES}
+    return dict(sorted(found.items()))

@@ -1,4 +1,5 @@
-"""Reading report files: ``.txt``, ``.html``/``.htm`` and ``.jsonl`` records, directories recursively.
+"""Reading report files: ``.txt``, ``.html``/``.htm``, ``.jsonl`` records, and ``.pdf``/``.docx``/``.doc``
+(:mod:`kg.documents`), directories recursively.
 
 Encodings are detected, not guessed: UTF-8 (with or without BOM) is tried strictly first; otherwise
 charset-normalizer chooses among GB18030 (a superset of GBK and GB2312), Big5 and UTF-16, and the choice must decode
@@ -15,9 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.documents import SUFFIXES as DOCUMENT_SUFFIXES
 from kg.errors import InputError
 
-SUFFIXES = {".txt", ".html", ".htm", ".jsonl"}
+SUFFIXES = {".txt", ".html", ".htm", ".jsonl"} | DOCUMENT_SUFFIXES
 _CANDIDATE_ENCODINGS = ["gb18030", "big5", "utf_16"]
 
 
@@ -30,6 +32,7 @@ class SourceDocument:
     url: str | None = None
     fetched: str | None = None
     media_type: str = "text/plain"
+    pages: tuple[int, ...] = ()  # start offset of each page in ``text`` (PDF); empty for formats without pages
 
     @property
     def sha256(self) -> str:
@@ -49,7 +52,9 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
             raise InputError(where, f"broken UTF-16 ({exc.reason} at byte {exc.start})") from exc
     sample = data[:65536]
     if b"\x00" in sample or _control_ratio(sample) > 0.05:
-        raise InputError(where, "binary data, not text", hint="convert PDF/Word files to text or HTML first")
+        raise InputError(
+            where, "binary data, not text", hint="a PDF or Word file is read when its name ends in .pdf, .docx or .doc"
+        )
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -115,7 +120,9 @@ def read_sources(paths: Iterable[Path], max_bytes: int) -> Iterator[SourceDocume
                 raise InputError(where, "no such file")
             if path.suffix.lower() not in SUFFIXES:
                 raise InputError(
-                    where, f"unsupported file type {path.suffix or '(none)'}", hint="give .txt, .html or .jsonl"
+                    where,
+                    f"unsupported file type {path.suffix or '(none)'}",
+                    hint="give .txt, .html, .jsonl, .pdf, .docx or .doc",
                 )
             size = path.stat().st_size
             if size > max_bytes:
@@ -134,6 +141,9 @@ def read_sources(paths: Iterable[Path], max_bytes: int) -> Iterator[SourceDocume
         if path.suffix.lower() == ".jsonl":
             yield from _read_jsonl(data, where, rel, max_bytes)
             continue
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:
+            yield _read_document(data, where, rel, path, max_bytes)
+            continue
         try:
             text, enc = decode(data, where)
             if path.suffix.lower() in {".html", ".htm"} or looks_like_html(data):
@@ -145,6 +155,16 @@ def read_sources(paths: Iterable[Path], max_bytes: int) -> Iterator[SourceDocume
                 yield SourceDocument(rel, path.name, text, enc)
         except InputError as exc:
             yield exc
+
+
+def _read_document(data: bytes, where: str, rel: str, path: Path, max_bytes: int) -> SourceDocument | InputError:
+    from kg.documents import read_document
+
+    try:
+        got = read_document(data, where, path.suffix.lower(), max_bytes)
+    except InputError as exc:
+        return exc
+    return SourceDocument(rel, path.name, got.text, got.encoding, media_type=got.media_type, pages=got.pages)
 
 
 def _read_jsonl(data: bytes, where: str, rel: str, max_bytes: int) -> Iterator[SourceDocument | InputError]:

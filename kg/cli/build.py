@@ -91,13 +91,17 @@ def validate(store: Path, fmt: str) -> None:
 def query(name_or_file: str, store: Path | None, endpoint: str | None, fmt: str, params: tuple[str, ...]) -> None:
     """Run a named query (queries/*.rq, by name such as most-cited) or any .rq file.
 
+    Parameters are read the way extraction writes values: a 文号 in any bracket style becomes its canonical form
+    (国办发[2016]80号 → 国办发〔2016〕80号), a path becomes its file name. When no row comes back, the nearest values
+    the parameter can take are suggested. JSON output is typed: numbers as numbers, booleans as booleans.
+
     \b
     Example:
       kg query most-cited --store out/store
       kg query citing-regions --store out/store --param number=国办发〔2016〕80号 --format csv
     """
     from kg.errors import QueryError
-    from kg.queries import load_query, run_select
+    from kg.queries import load_query, nearest_values, normalize_params, run_select
 
     config = make_config()
     q = load_query(name_or_file, config.queries_dir)
@@ -114,11 +118,21 @@ def query(name_or_file: str, store: Path | None, endpoint: str | None, fmt: str,
     elif store:
         from kg.store import open_store
 
-        table = run_select(open_store(store, read_only=True), q, bound)
+        opened = open_store(store, read_only=True)
+        table = run_select(opened, q, bound)
     else:
         raise QueryError("give --store DIR or --endpoint URL")
     out = {"csv": table.to_csv, "tsv": lambda: table.to_csv("\t"), "json": table.to_json, "table": table.to_text}[fmt]()
     click.echo(out, nl=False)
+    if bound and not table.rows:
+        read_as = normalize_params(bound)
+        for key, value in bound.items():
+            if read_as[key] != value:
+                click.echo(f"note: --param {key}={value} was read as {read_as[key]}", err=True)
+        if store:
+            for key, values in nearest_values(opened, q, bound).items():
+                shown = ", ".join(values) if values else "(none: the query has no rows at all)"
+                click.echo(f"no rows for {key}={read_as[key]}; nearest values: {shown}", err=True)
 
 
 @click.command()
@@ -151,11 +165,14 @@ def export(store: Path, base_iri: str | None, fmt: str, output: Path) -> None:
 @store_option
 @handle_errors
 def explain(iri: str, store: Path) -> None:
-    """Print a fact with the sentence it was read from.
+    """Print a fact with the sentence it was read from (and its page, for a PDF).
+
+    IRI is a whole IRI as `kg query` prints it, the same in <…>, or a prefixed name (id:…, region:…).
 
     \b
     Example:
       kg explain https://w3id.org/govkg/id/report/321281/government/2016 --store out/store
+      kg explain id:report/321281/government/2016 --store out/store
     """
     from kg.explain import explain_fact
     from kg.store import open_store
