@@ -17,15 +17,27 @@ PREFIX oa: <http://www.w3.org/ns/oa#>
 SELECT ?fact ?p ?o ?start ?end ?exact ?prefix ?suffix ?file ?pages WHERE {
   { ?fact ?p ?o }
   OPTIONAL {
-    ?fact gk:mention ?m .
-    ?m gk:fromSource ?src ; oa:hasSelector ?pos , ?q .
-    ?pos oa:start ?start ; oa:end ?end .
-    ?q oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix .
+    # the fact's own spans; for a report, the spans of its copies that say who reports
+    { ?fact gk:mention ?m }
+    UNION { ?fact gk:source/gk:mention ?m FILTER NOT EXISTS { ?m gk:initiative [] } }
+    UNION { ?fact a gk:Mention BIND(?fact AS ?m) }
+    ?m gk:fromSource ?src ; oa:start ?start ; oa:end ?end ; oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix .
     ?src gk:fileName ?file .
     OPTIONAL { ?src gk:pageOffsets ?pages }
   }
 }
 ORDER BY ?p ?o ?start
+"""
+_EVIDENCE = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+SELECT ?fact ?file ?e ?for ?kind ?value ?exact WHERE {
+  ?fact gk:source ?src . ?src gk:fileName ?file ; gk:evidence ?e .
+  ?e gk:evidenceFor ?for ; gk:evidenceKind ?kind .
+  OPTIONAL { ?e gk:evidenceValue ?value }
+  OPTIONAL { ?e gk:mention/oa:exact ?exact }
+}
+ORDER BY ?file ?e
 """
 _EXAMPLE = "id:report/321281/government/2016"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -99,4 +111,19 @@ def explain_fact(store: ox.Store, iri: str, config: Config) -> str:
         page = page_of(start, pages)
         where = f"{file} p. {page}" if page else file
         lines.append(f"  read from {where} [{start}:{end}]: …{prefix}【{exact}】{suffix}…")
+    lines += _evidence_lines(store, iri)
     return "\n".join(lines) + "\n"
+
+
+def _evidence_lines(store: ox.Store, iri: str) -> list[str]:
+    """For a report: what in each copy decided who reports and for which year."""
+    result = store.query(
+        _EVIDENCE, use_default_graph_as_union=True, substitutions={ox.Variable("fact"): ox.NamedNode(iri)}
+    )
+    assert isinstance(result, ox.QuerySolutions)
+    out = []
+    for r in result:
+        said = r["exact"] or r["value"]
+        shown = f": 【{said.value}】" if said is not None else ""
+        out.append(f"  {r['for'].value} decided in {r['file'].value} by its {r['kind'].value}{shown}")
+    return out

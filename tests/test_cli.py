@@ -22,7 +22,8 @@ def test_ingest_reports_counts_and_skips(runner: CliRunner, tmp_path: Path) -> N
     res = runner.invoke(cli, ["ingest", str(FIXTURES), "--store", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
     lines = res.stderr.splitlines()
-    assert lines[0].startswith("ingested 7 reports, ") and lines[0].endswith("0 violations; 4 files skipped")
+    assert lines[0].startswith("ingested 7 sources of 6 reports, ")
+    assert lines[0].endswith("0 violations; 2 files skipped; 2 records skipped")
     assert f"  skipped {FIXTURES / 'binary.txt'}: binary data, not text" in lines
     assert f"  skipped {FIXTURES / 'empty.txt'}: empty file" in lines
 
@@ -39,7 +40,7 @@ def test_query_formats(runner: CliRunner, example_store: Path) -> None:
         "body": "government",
     } in rows
     csv_out = runner.invoke(cli, ["query", "most-cited", "--store", str(example_store), "--format", "csv"]).stdout
-    assert csv_out.splitlines()[0] == "number,title,issuer,issuer_level,reports,regions"
+    assert csv_out.splitlines()[0] == "number,title,issuer,issuer_level,reports,regions,title_only"
 
 
 def test_query_with_param(runner: CliRunner, example_store: Path) -> None:

@@ -290,7 +290,7 @@ def test_a_batch_of_documents_goes_on_past_every_bad_file(config: Config, tmp_pa
     res = CliRunner().invoke(cli, ["ingest", str(tmp_path), "--store", str(tmp_path / "store")])
     assert res.exit_code == 0, res.output
     lines = res.stderr.splitlines()
-    assert lines[0].startswith("ingested 2 reports, ") and lines[0].endswith("3 files skipped")
+    assert lines[0].startswith("ingested 2 sources of 2 reports, ") and lines[0].endswith("3 files skipped")
     assert f"  skipped {tmp_path / 'b-scan.pdf'}: no text layer; OCR not done (1 pages of images)" in lines
     assert f"  skipped {tmp_path / 'c-locked.pdf'}: encrypted: it needs a password to open" in lines
     assert any(line.startswith(f"  skipped {tmp_path / 'd-bad.docx'}: damaged .docx") for line in lines)

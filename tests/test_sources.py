@@ -77,7 +77,8 @@ def test_html_main_text_and_url() -> None:
 
 def test_jsonl_records_keep_url_and_fetch_date() -> None:
     docs = [d for d in _read(FIXTURES / "records.jsonl") if isinstance(d, SourceDocument)]
-    assert [d.source_id for d in docs] == ["records.jsonl#1", "records.jsonl#4"]
+    # a record is its URL (fetched again, it replaces itself), else its file and line
+    assert [d.source_id for d in docs] == ["url:http://www.example.gov.cn/a/report-a.html", "url:http://www.example.gov.cn/b/report-b.html"]
     assert docs[0].url.endswith("report-a.html") and docs[0].fetched == "2020-02-01"
     assert docs[1].media_type == "text/html" and "黄石市2019年" in docs[1].text
 
