@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.derive import CopySummary, derive_report, summarize_copy
-from kg.iris import SHARED_GRAPHS, Minter
+from kg.iris import Minter
 from kg.ledger import Ledger, SourceRecord
 from kg.namespaces import X
 
@@ -60,8 +60,9 @@ class StoreWriter:
         self.store = store
         self.ledger = ledger
         self.minter: Minter[ox.NamedNode] = Minter(base_iri, ox.NamedNode)
-        self.shared = {self.minter.shared_graph(n) for n in SHARED_GRAPHS}
         self.described = [self.minter.shared_graph(n) for n in ("documents", "regions", "agencies", "initiatives")]
+        # what keeps a shared entity alive: a source's graph or a report's pointing to it (summaries do not)
+        self.roots = (base_iri + "graph/source/", base_iri + "graph/report/")
 
     # ------------------------------------------------------------------ reading back
     def copy_summary(self, graph: ox.NamedNode) -> CopySummary | None:
@@ -193,9 +194,9 @@ class StoreWriter:
         return out
 
     def collect(self, candidates: Iterable[ox.NamedNode], deep: bool = True) -> int:
-        """Remove the shared descriptions of ``candidates`` that nothing outside the shared graphs leads to.
+        """Remove the shared descriptions of ``candidates`` that no source or report leads to any more.
 
-        An entity is kept when a source or report graph points to it, or a kept shared entity does (a region
+        An entity is kept when a source's or a report's graph points to it, or a kept shared entity does (a region
         contains a kept region, a kept document was issued by it …). With ``deep``, what a removed description
         pointed to is examined too.
         """
@@ -229,7 +230,7 @@ class StoreWriter:
         referrers: list[ox.NamedNode] = []
         alive = False
         for q in self.store.quads_for_pattern(None, None, node, None):
-            if q.graph_name not in self.shared:
+            if q.graph_name.value.startswith(self.roots):  # type: ignore[union-attr]
                 alive = True
                 break
             if isinstance(q.subject, ox.NamedNode) and q.subject != node and q.subject not in path:

@@ -26,6 +26,13 @@ from kg.cli.common import base_option, handle_errors, make_config, quiet_option,
     default=None,
     help="Identify sources by their path under this directory (default: their absolute path).",
 )
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="At most this many sources per bulk load (fewer: less memory, more loads).",
+)
 @handle_errors
 def ingest(
     paths: tuple[Path, ...],
@@ -36,6 +43,7 @@ def ingest(
     no_validate: bool,
     jobs: int | None,
     root: Path | None,
+    batch_size: int,
 ) -> None:
     """Read reports (.txt, .html, .jsonl; directories recursively) into the store.
 
@@ -55,7 +63,9 @@ def ingest(
     from kg.pipeline import default_jobs
     from kg.pipeline import ingest as run_ingest
 
-    config = make_config(base_iri).with_(max_file_bytes=max_file_mb * 1024 * 1024, source_root=root)
+    config = make_config(base_iri).with_(
+        max_file_bytes=max_file_mb * 1024 * 1024, source_root=root, batch_reports=batch_size
+    )
     show = not quiet and sys.stderr.isatty()
     bar = tqdm(desc="reports", unit=" report", disable=not show, file=sys.stderr)
     summary = run_ingest(
