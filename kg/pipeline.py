@@ -178,37 +178,106 @@ def ingest(
 
     When it is done, the store is closed and its generation marked, so a running ``kg serve`` picks the data up.
     """
-    from kg.snapshots import mark_generation
-    from kg.store import open_writer
-
-    summary = IngestSummary(store=str(store_path))
     paths = list(paths)
     pool = _Workers(jobs) if jobs > 1 else None  # started before the store opens its threads
     try:
-        store, ledger = open_writer(store_path)
-        try:
-            writer = StoreWriter(store, ledger, config.base_iri)
-            summary.recovered = writer.recover()
-            tasks = _tasks(paths, ledger, config, summary, progress, Path(store_path).resolve())
-            _write(writer, _results(tasks, config, validate, pool), config, summary, progress)
-            writer.refresh_summaries()
-            from kg.store import load_vocabularies
 
-            load_vocabularies(store, ledger, config)
-            store.flush()
-        finally:
-            ledger.close()
-            del store  # closed before the generation mark, so `kg serve` can snapshot it right away
+        def items(writer: StoreWriter, summary: IngestSummary) -> Iterator[Extracted | Skipped | Unchanged]:
+            tasks = _tasks(paths, writer.ledger, config, summary, progress, Path(store_path).resolve())
+            return _results(tasks, config, validate, pool)
+
+        return _into_store(store_path, config, items, progress)
     finally:
         if pool is not None:
             pool.shutdown()
+
+
+def load(shards: Iterable[Path], store_path: Path, config: Config, progress: Callable[[str], None] | None = None) -> IngestSummary:
+    """Load shards written by :func:`extract` (or :func:`kg.shards.extract_shard` on a cluster) into the store."""
+    from kg.shards import read_shard, shard_files
+
+    files = shard_files(shards)
+    if not files:
+        raise InputError(", ".join(map(str, shards)), "no shards (*.nq written by kg extract) here")
+
+    def items(writer: StoreWriter, summary: IngestSummary) -> Iterator[Extracted]:
+        for f in files:
+            yield from read_shard(f)
+
+    return _into_store(store_path, config, items, progress)
+
+
+def _into_store(
+    store_path: Path,
+    config: Config,
+    items: Callable[[StoreWriter, IngestSummary], Iterable[Extracted | Skipped | Unchanged]],
+    progress: Callable[[str], None] | None,
+) -> IngestSummary:
+    """Write ``items`` with one writer: recover first, then the batches, the summaries, the vocabularies; mark."""
+    from kg.snapshots import mark_generation
+    from kg.store import load_vocabularies, open_writer
+
+    summary = IngestSummary(store=str(store_path))
+    store, ledger = open_writer(store_path)
+    try:
+        writer = StoreWriter(store, ledger, config.base_iri)
+        summary.recovered = writer.recover()
+        _write(writer, iter(items(writer, summary)), config, summary, progress)
+        writer.refresh_summaries()
+        load_vocabularies(store, ledger, config)
+        store.flush()
+    finally:
+        ledger.close()
+        del store  # closed before the generation mark, so `kg serve` can snapshot it right away
     mark_generation(store_path)
+    return summary
+
+
+def extract(
+    paths: Iterable[Path],
+    out: Path,
+    config: Config,
+    progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
+    shard_sources: int = 2000,
+) -> IngestSummary:
+    """Build every report under ``paths`` into N-Quads shards in ``out`` (``part-00000.nq`` …) for :func:`load`."""
+    from kg.shards import SUFFIX, write_shard
+
+    paths = list(paths)
+    summary = IngestSummary(store=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob(f"part-*{SUFFIX}"):
+        old.unlink()  # a new extraction replaces the last one's shards
+    pool = _Workers(jobs) if jobs > 1 else None
+    try:
+        tasks = _tasks(paths, None, config, summary, progress, out.resolve())
+        batch: list[Extracted | Skipped | Unchanged] = []
+        n = 0
+        for item in _results(tasks, config, True, pool):
+            if progress and not isinstance(item, Unchanged):
+                progress(item.path if isinstance(item, Skipped) else item.key)
+            if isinstance(item, Extracted):
+                summary.sources += 1
+                summary.quads += item.quads
+                summary.violations += item.violations
+            elif isinstance(item, Skipped):
+                summary.skipped.append(item)
+            batch.append(item)
+            if sum(isinstance(b, Extracted) for b in batch) >= shard_sources:
+                write_shard(batch, out / f"part-{n:05d}{SUFFIX}")
+                batch, n = [], n + 1
+        if any(isinstance(b, Extracted) for b in batch):
+            write_shard(batch, out / f"part-{n:05d}{SUFFIX}")
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return summary
 
 
 def _tasks(
     paths: list[Path],
-    ledger: Ledger,
+    ledger: Ledger | None,
     config: Config,
     summary: IngestSummary,
     progress: Callable[[str], None] | None,
@@ -219,7 +288,7 @@ def _tasks(
     pending: list[tuple[Path, str]] = []
 
     def flush() -> Iterator[FileTask]:
-        known = ledger.file_records([k for _, k in pending])
+        known = ledger.file_records([k for _, k in pending]) if ledger is not None else {}
         for path, key in pending:
             rec = known.get(key)
             if rec is not None:

@@ -89,6 +89,73 @@ def ingest(
         )
 
 
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path), help="Shards directory.")
+@base_option
+@quiet_option
+@click.option("--max-file-mb", type=click.IntRange(min=1), default=20, show_default=True, help="Refuse larger files.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: the cores).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Identify sources by their path under this directory (default: their absolute path).")  # fmt: skip
+@click.option("--shard-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Sources per shard.")
+@handle_errors
+def extract(
+    paths: tuple[Path, ...], output: Path, base_iri: str | None, quiet: bool, max_file_mb: int, jobs: int | None,
+    root: Path | None, shard_size: int,
+) -> None:  # fmt: skip
+    """Build reports into N-Quads shards (OUTPUT/part-00000.nq …) for `kg load`, without a store.
+
+    The same as the first half of `kg ingest`; on a cluster, map kg.shards.extract_shard over partitions of the
+    files instead (see the README). Files that cannot be read are listed with the reason and skipped.
+
+    \b
+    Example:
+      kg extract examples/reports -o out/shards
+      kg load out/shards --store out/store
+    """
+    from tqdm import tqdm
+
+    from kg.pipeline import default_jobs
+    from kg.pipeline import extract as run_extract
+
+    config = make_config(base_iri).with_(max_file_bytes=max_file_mb * 1024 * 1024, source_root=root)
+    bar = tqdm(desc="reports", unit=" report", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
+    summary = run_extract(
+        list(paths), output, config, progress=lambda _: bar.update(1), jobs=jobs or default_jobs(), shard_sources=shard_size
+    )
+    bar.close()
+    if not quiet:
+        click.echo(f"extracted {summary.sources} sources, {summary.quads} quads into {output}", err=True)
+        for s in summary.skipped:
+            click.echo(f"  skipped {s.path}: {s.reason}", err=True)
+
+
+@click.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@store_option
+@base_option
+@quiet_option
+@handle_errors
+def load(shards: tuple[Path, ...], store: Path, base_iri: str | None, quiet: bool) -> None:
+    """Load N-Quads shards written by `kg extract` (or by kg.shards.extract_shard on a cluster) into the store.
+
+    Derives the reports from their copies and the citation summaries, as `kg ingest` does: the store is the one a
+    local ingest of the same files makes. A source loaded again replaces its graph.
+
+    \b
+    Example:
+      kg load out/shards --store out/store
+    """
+    from kg.pipeline import load as run_load
+
+    config = make_config(base_iri)
+    summary = run_load(list(shards), store, config)
+    if not quiet:
+        for line in summary_lines(summary, store):
+            click.echo(line, err=True)
+
+
 def summary_lines(summary, store: Path) -> list[str]:  # type: ignore[no-untyped-def]
     """What an ingest did, for stderr: counts first, then each skipped file or record with its reason."""
     violations = [v for v in summary.violations if v.severity == "Violation"]
@@ -270,4 +337,4 @@ def explain(iri: str, store: Path) -> None:
     click.echo(explain_fact(open_store(store, read_only=True), iri, make_config()), nl=False)
 
 
-COMMANDS = [ingest, validate, query, export, explain]
+COMMANDS = [ingest, extract, load, validate, query, export, explain]
