@@ -20,7 +20,9 @@ next ingest starts, so the store holds only whole sources.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,9 +71,12 @@ class Ledger:
         self.path = Path(store_dir) / LEDGER_FILE
         uri = f"file:{self.path}?mode=ro" if read_only else f"file:{self.path}"
         try:
-            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            # one connection for the ingest's threads (the writer thread writes; the main thread reads file
+            # records meanwhile): sqlite3 serializes the calls
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the ingest ledger ({exc})") from exc
+        self._lock = threading.RLock()
         if not read_only:
             self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
 
@@ -94,6 +99,18 @@ class Ledger:
                 hint=f"rebuild it: remove {store_dir} and run `kg ingest REPORTS --store {store_dir}` again",
             )
         return ledger
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One transaction (the connection is in autocommit mode otherwise); one at a time across threads."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     @classmethod
     def for_reading(cls, store_dir: Path) -> Ledger | None:
@@ -129,14 +146,14 @@ class Ledger:
         return out
 
     def record_files(self, records: Iterable[tuple[str, FileRecord]]) -> None:
-        with self.db:
+        with self._tx():
             self.db.executemany(
                 "INSERT OR REPLACE INTO files (key, size, mtime_ns, sha256) VALUES (?, ?, ?, ?)",
                 [(k, r.size, r.mtime_ns, r.sha256) for k, r in records],
             )
 
     def forget_files(self, keys: Iterable[str]) -> None:
-        with self.db:
+        with self._tx():
             self.db.executemany("DELETE FROM files WHERE key = ?", [(k,) for k in keys])
 
     # sources
@@ -169,7 +186,7 @@ class Ledger:
 
     def mark_pending(self, records: Iterable[SourceRecord]) -> None:
         """Before a batch touches the store: its sources are pending (with the report each was a copy of before)."""
-        with self.db:
+        with self._tx():
             for r in records:
                 old = self.source(r.key)
                 self.db.execute(
@@ -180,7 +197,7 @@ class Ledger:
 
     def mark_done(self, keys: Iterable[str], dirty: Iterable[str] = ()) -> None:
         """The batch is whole; ``dirty`` documents' citation summaries are to be refreshed."""
-        with self.db:
+        with self._tx():
             self.db.executemany(
                 "UPDATE sources SET state = 'done', previous_report = NULL WHERE key = ?", [(k,) for k in keys]
             )
@@ -188,7 +205,7 @@ class Ledger:
 
     def record_checks(self, shapes: str, found: dict[str, list]) -> None:  # type: ignore[type-arg]
         """The sources in ``found`` were checked against the shapes of digest ``shapes``; each with its findings."""
-        with self.db:
+        with self._tx():
             keys = [(k,) for k in found]
             self.db.executemany("DELETE FROM violations WHERE key = ?", keys)
             self.db.executemany("INSERT OR REPLACE INTO checks (key, shapes) VALUES (?, ?)", [(k, shapes) for k in found])
@@ -220,12 +237,12 @@ class Ledger:
         return [d for (d,) in self.db.execute("SELECT doc FROM dirty ORDER BY doc")]
 
     def clean(self, docs: Iterable[str]) -> None:
-        with self.db:
+        with self._tx():
             self.db.executemany("DELETE FROM dirty WHERE doc = ?", [(d,) for d in docs])
 
     def forget_sources(self, keys: Iterable[str]) -> None:
         rows = [(k,) for k in keys]
-        with self.db:
+        with self._tx():
             for table in ("sources", "checks", "violations"):
                 self.db.executemany(f"DELETE FROM {table} WHERE key = ?", rows)
 

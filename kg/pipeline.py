@@ -23,12 +23,13 @@ import pyoxigraph as ox
 
 from kg.build import Built, build_source_graph
 from kg.config import Config
-from kg.derive import summarize_copy
+from kg.derive import derive_report, summarize_copy
 from kg.errors import InputError
 from kg.extract.report import extract_facts
 from kg.findings import Violation
 from kg.iris import Minter
 from kg.ledger import FileRecord, Ledger
+from kg.namespaces import X
 from kg.sources import SUFFIXES, SourceDocument, iter_paths, read_file, source_key
 from kg.text import normalize
 from kg.writer import BatchResult, Extracted, StoreWriter
@@ -128,12 +129,12 @@ def _extracted(built: Built, doc: SourceDocument, task: FileTask, validate: bool
     assert summary is not None  # every source graph links its report
     violations: list[Violation] = []
     checked = ""
+    # the report as this copy alone says it: the report's graph when it has no other copy (the writer decides), and
+    # what is checked of it (a report of several copies holds only values its copies hold)
+    alone = derive_report(Minter(config.base_iri, ox.NamedNode), built.report, [summary])
     if validate:
-        from kg.derive import derive_report
         from kg.shacl import check_at_ingest, shapes_digest
 
-        # the report as this copy alone says it: a report of several copies holds only values its copies hold
-        alone = derive_report(Minter(config.base_iri, ox.NamedNode), built.report, [summary])
         violations = check_at_ingest([*built.quads, *alone], config)
         checked = shapes_digest(config)
     return Extracted(
@@ -147,6 +148,9 @@ def _extracted(built: Built, doc: SourceDocument, task: FileTask, validate: bool
         quads=len(built.quads),
         violations=violations,
         checked=checked,
+        alone=ox.serialize(alone, format=ox.RdfFormat.N_QUADS),
+        alone_quads=len(alone),
+        alone_conflicts=sorted({q.subject.value for q in alone if q.predicate == X.gk.report and "/conflict/" in q.subject.value}),
     )
 
 
@@ -406,42 +410,81 @@ def _write(
     summary: IngestSummary,
     progress: Callable[[str], None] | None,
 ) -> None:
+    """Gather the results into batches and hand each to the writer thread, which loads one while the next gathers.
+
+    The workers so never wait for a bulk load; at most three batches are held at once (one being written, one
+    waiting, one gathering), each bounded by ``batch_bytes`` and ``batch_reports``.
+    """
+    background = _WriterThread(writer, summary)
     batch: list[Extracted] = []
     files: list[tuple[str, FileRecord]] = []
     size = 0
-    reports: set[str] = set()
+    try:
+        for item in results:
+            if isinstance(item, Unchanged):
+                files.append((item.key, item.record))
+                if item.same:
+                    summary.unchanged += 1
+                    if progress:
+                        progress(item.key)
+                continue
+            if progress:
+                progress(item.path if isinstance(item, Skipped) else item.key)
+            if isinstance(item, Skipped):
+                summary.skipped.append(item)
+                continue
+            summary.violations += item.violations
+            batch.append(item)
+            size += len(item.nquads)
+            if size >= config.batch_bytes or len(batch) >= config.batch_reports:
+                background.submit(batch, files)
+                batch, files, size = [], [], 0
+        background.submit(batch, files)
+    finally:
+        background.close()
 
-    def flush() -> None:
-        nonlocal size
-        res: BatchResult = writer.write(batch)
-        summary.sources += res.written
-        summary.replaced += res.replaced
-        summary.unchanged += res.unchanged
-        summary.quads += res.quads
-        summary.conflicts += res.conflicts
-        reports.update(res.reports)
-        writer.ledger.record_files(files)
-        batch.clear()
-        files.clear()
-        size = 0
 
-    for item in results:
-        if isinstance(item, Unchanged):
-            files.append((item.key, item.record))
-            if item.same:
-                summary.unchanged += 1
-                if progress:
-                    progress(item.key)
-            continue
-        if progress:
-            progress(item.path if isinstance(item, Skipped) else item.key)
-        if isinstance(item, Skipped):
-            summary.skipped.append(item)
-            continue
-        summary.violations += item.violations
-        batch.append(item)
-        size += len(item.nquads)
-        if size >= config.batch_bytes or len(batch) >= config.batch_reports:
-            flush()
-    flush()
-    summary.reports = len(reports)
+class _WriterThread:
+    """The store writer on a thread of its own (Oxigraph's bulk load releases the interpreter while it works)."""
+
+    def __init__(self, writer: StoreWriter, summary: IngestSummary) -> None:
+        import queue
+        import threading
+
+        self.writer, self.summary = writer, summary
+        self.reports: set[str] = set()
+        self.queue: queue.Queue[tuple[list[Extracted], list[tuple[str, FileRecord]]] | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="kg-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, batch: list[Extracted], files: list[tuple[str, FileRecord]]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((batch, files))
+
+    def _run(self) -> None:
+        while (job := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the main thread raises the first error
+            batch, files = job
+            try:
+                res: BatchResult = self.writer.write(batch)
+                self.writer.ledger.record_files(files)
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                self.error = exc
+                continue
+            s = self.summary
+            s.sources += res.written
+            s.replaced += res.replaced
+            s.unchanged += res.unchanged
+            s.quads += res.quads
+            s.conflicts += res.conflicts
+            self.reports.update(res.reports)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self.summary.reports = len(self.reports)
+        if self.error is not None:
+            raise self.error

@@ -43,6 +43,9 @@ class Extracted:
     quads: int
     violations: list = field(default_factory=list)
     checked: str = ""  # the digest of the shapes it was checked against ("" when it was not checked)
+    alone: bytes = b""  # the report's graph derived from this copy alone (N-Quads), for a report new to the store
+    alone_quads: int = 0
+    alone_conflicts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +70,13 @@ class StoreWriter:
     # ------------------------------------------------------------------ reading back
     def copy_summary(self, graph: ox.NamedNode) -> CopySummary | None:
         return summarize_copy(self.store.quads_for_pattern(None, None, None, graph), graph)
+
+    def _known(self, report: str) -> bool:
+        """Whether the store already holds the report (its derived graph, or a copy of it)."""
+        node = ox.NamedNode(report)
+        if self.store.contains_named_graph(self.minter.report_graph(report)):
+            return True
+        return next(iter(self.store.quads_for_pattern(node, X.gk.source, None, None)), None) is not None
 
     def copies_of(self, report: ox.NamedNode) -> list[ox.NamedNode]:
         """The graphs of the sources that are copies of ``report``."""
@@ -103,11 +113,19 @@ class StoreWriter:
                 gone |= summary.referenced()
                 dirty |= {d.value for d in summary.cites}
             self.store.remove_graph(graph)
-        self.store.bulk_load(b"".join(it.nquads for it in fresh), format=ox.RdfFormat.N_QUADS, lenient=True)
+        # a report whose only copy is this one, new to the store, takes the graph its worker derived from it
+        copies: dict[str, int] = {}
+        for it in fresh:
+            copies[it.report] = copies.get(it.report, 0) + 1
+        alone = [it for it in fresh if it.alone and copies[it.report] == 1 and not self._known(it.report)]
+        taken = {it.report for it in alone}
+        data = b"".join(it.nquads for it in fresh) + b"".join(it.alone for it in alone)
+        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
         result.written = len(fresh)
-        result.quads = sum(it.quads for it in fresh)
+        result.quads = sum(it.quads + (it.alone_quads if it.report in taken else 0) for it in fresh)
+        result.conflicts += [c for it in alone for c in it.alone_conflicts]
         in_batch = {it.graph: it.summary for it in fresh}
-        result.quads += self.derive(affected, in_batch, result)
+        result.quads += self.derive(affected - taken, in_batch, result)
         if gone:
             self.collect(gone)
         self.ledger.mark_done((it.key for it in fresh), dirty)
