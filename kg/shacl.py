@@ -195,15 +195,25 @@ class Shapes:
     def __init__(self, shapes: Graph, ontology: Graph) -> None:
         self.superclasses = _superclasses(ontology + shapes)
         self.node_shapes = [self._node_shape(s, shapes) for s in sorted(shapes.subjects(RDF.type, SH.NodeShape))]
-        self.forward: set[str] = set()
-        self.inverse: set[str] = set()
-        for shape in self.node_shapes:
-            self.forward |= {p.value for p in shape.target_subjects_of}
-            for prop in [*shape.properties, *(p for group in shape.or_groups for p in group)]:
-                for step in prop.path:
-                    (self.inverse if step.inverse else self.forward).add(step.predicate.value)
-                if prop.less_than_or_equals is not None:
-                    self.forward.add(prop.less_than_or_equals.value)
+        self._reads: dict[frozenset[tuple[str, str]], tuple[set[str], set[str]]] = {}
+
+    def reads(self, skip: frozenset[tuple[str, str]]) -> tuple[set[str], set[str]]:
+        """The predicates the constraints not in ``skip`` read, forwards and inverse (an index needs no others)."""
+        if skip not in self._reads:
+            forward: set[str] = set()
+            inverse: set[str] = set()
+            for shape in self.node_shapes:
+                forward |= {p.value for p in shape.target_subjects_of}
+                props = [p for p in shape.properties if (shape.iri, p.path_key) not in skip]
+                if (shape.iri, "") not in skip:
+                    props += [p for group in shape.or_groups for p in group]
+                for prop in props:
+                    for step in prop.path:
+                        (inverse if step.inverse else forward).add(step.predicate.value)
+                    if prop.less_than_or_equals is not None:
+                        forward.add(prop.less_than_or_equals.value)
+            self._reads[skip] = (forward, inverse)
+        return self._reads[skip]
 
     def _node_shape(self, s: URIRef, g: Graph) -> NodeShape:
         shape = NodeShape(str(s), messages=_messages(g, s), severity=_severity(g, s))
@@ -297,7 +307,8 @@ class Shapes:
         context: Iterable[ox.Quad] = (),
     ) -> list[Violation]:
         """The findings on ``quads``; ``context`` (quads of other graphs) gives the types of the nodes they point to."""
-        return self.validate(Data(quads, self.superclasses, self.forward, self.inverse, context), skip)
+        forward, inverse = self.reads(skip)
+        return self.validate(Data(quads, self.superclasses, forward, inverse, context), skip)
 
 
 def _value_ok(data: Data, v: Term, prop: PropertyShape) -> bool:
@@ -452,9 +463,13 @@ def check_partition(quads: Iterable[ox.Quad], base: str) -> list[Violation]:
     from kg.iris import LINKS, home_graph
 
     out = []
+    homes: dict[str, str | None] = {}
     for q in quads:
         graph = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
-        home = home_graph(base, q.subject.value) if isinstance(q.subject, ox.NamedNode) else None
+        subject = q.subject.value if isinstance(q.subject, ox.NamedNode) else ""
+        if subject not in homes:
+            homes[subject] = home_graph(base, subject) if subject else None
+        home = homes[subject]
         if home is None or home == graph:
             continue
         if q.predicate.value in LINKS and isinstance(q.object, ox.NamedNode):
