@@ -156,15 +156,34 @@ def term_value(term: object) -> str:
 
 
 def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
+    """Run the named SELECT on ``store``; in a child process, so that an Oxigraph panic (its release build aborts)
+    is a QueryError (exit 2) rather than the end of this process (see kg.isolated)."""
+    from kg.isolated import EngineFailure, run_isolated
+
     subs = bind_params(query, params or {})
     try:
-        result = store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None)
+        columns, rows = run_isolated(_select_rows, store, query.text, subs or None)
+    except EngineFailure as exc:
+        hint = "change the query; if it should work, it is an Oxigraph bug worth reporting"
+        if "total order" in exc.death.detail:
+            hint = (
+                "Oxigraph cannot ORDER BY a mix of numbers and other values (a known bug): sort by a key that "
+                "separates them first, e.g. ORDER BY (isNumeric(?x)) ?x"
+            )
+        raise QueryError(f"{query.name}: the query engine crashed on this query ({exc.death.detail})", hint=hint) from exc
     except SyntaxError as exc:
         raise QueryError(f"{query.path}: does not parse: {exc}") from exc
     except RuntimeError as exc:  # e.g. a bound parameter the query does not project
         raise QueryError(f"{query.name}: {exc}", hint="a parameter must appear in the query's SELECT") from exc
-    if not isinstance(result, ox.QuerySolutions):
-        raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results")
-    columns = [v.value for v in result.variables]
-    rows = [[term_value(sol[c]) for c in columns] for sol in result]
+    except TypeError as exc:
+        raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results") from exc
     return Table(columns, rows)
+
+
+def _select_rows(store: ox.Store, text: str, subs: dict[ox.Variable, ox.Term] | None) -> tuple[list[str], list[list[str]]]:
+    """The columns and rows of a SELECT (in the child of run_select)."""
+    result = store.query(text, use_default_graph_as_union=True, substitutions=subs)
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError("not a SELECT query")
+    columns = [v.value for v in result.variables]
+    return columns, [[term_value(sol[c]) for c in columns] for sol in result]

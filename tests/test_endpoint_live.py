@@ -93,8 +93,8 @@ def test_new_data_appears_when_the_ingest_completes(tmp_path: Path) -> None:
         with httpx.Client(base_url=endpoint.url, timeout=10) as client:
             before = facts["reports"]
             assert _reports(client) == (before, 1)
-            old_snapshot = endpoint.live.current.snapshot.path  # type: ignore[union-attr]
-            old_oxigraph = endpoint.live.current.server.process  # type: ignore[union-attr]
+            old_snapshot = endpoint.live.snapshot_of(endpoint.live.current).path  # type: ignore[union-attr]
+            old_oxigraph = endpoint.live.current.process  # type: ignore[union-attr]
 
             # an "ingest": the store is open for writing, a report graph goes in one triple at a time
             writer = ox.Store(str(store))
@@ -108,7 +108,7 @@ def test_new_data_appears_when_the_ingest_completes(tmp_path: Path) -> None:
             mark_generation(store)  # the ingest marks completion while it still holds the store
             time.sleep(0.5)  # several polls: the store is locked, the old snapshot keeps answering
             assert _reports(client) == (before, 1)
-            assert endpoint.live.current.snapshot.path == old_snapshot  # type: ignore[union-attr]
+            assert endpoint.live.snapshot_of(endpoint.live.current).path == old_snapshot  # type: ignore[union-attr]
             del writer  # the ingest ends
 
             deadline = time.monotonic() + 10

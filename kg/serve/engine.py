@@ -329,6 +329,7 @@ class _EngineConnection(asyncio.Protocol):
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
         self._complete = False
+        self._framed = False  # the answer has Content-Length or chunked framing (else the end of the connection)
         self._arrived = asyncio.Event()
         self._reading = True
 
@@ -349,11 +350,17 @@ class _EngineConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        if not self._complete:
+        if exc is None and self.status and not self._framed and not self._complete:
+            self._complete, self.keep_alive = True, False  # a body delimited by the (orderly) end of the connection
+        elif not self._complete:
             self._fail(f"the engine closed the connection{f' ({exc})' if exc else ''}")
         self._arrived.set()
 
     # httptools' callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() in (b"content-length", b"transfer-encoding"):
+            self._framed = True
+
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
         self.keep_alive = self.parser.should_keep_alive()
@@ -369,7 +376,7 @@ class _EngineConnection(asyncio.Protocol):
     def start(self, data: bytes) -> None:
         """Send a request (the previous answer on this connection was read to its end)."""
         self.status = 0
-        self._complete = False
+        self._complete = self._framed = False
         assert self.transport is not None
         self.transport.write(data)
 
