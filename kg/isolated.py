@@ -11,6 +11,7 @@ The same reading of how Oxigraph died (:func:`classify_death`) serves the endpoi
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import re
@@ -92,6 +93,7 @@ def run_isolated(fn: Callable[..., T], *args: object, memory_bytes: int | None =
             os.close(results_r)
             os.close(errors_r)
             os.dup2(errors_w, 2)
+            faulthandler.disable()  # an abort is expected here and read by the parent: no Python traceback
             os.environ["RUST_BACKTRACE"] = "0"
             if memory_bytes is not None:
                 limit = data_bytes() + memory_bytes

@@ -16,7 +16,7 @@ from kg.cli.serve import push
 from kg.errors import QueryError
 from kg.namespaces import GK
 from kg.queries import load_query, run_select
-from kg.remote import RemoteError, bind_values, graph_store_url_for, push_store, run_select_remote
+from kg.remote import RemoteError, bind_values, graph_store_url_for, push_store, run_select_remote, where_clause_start
 from kg.serve import Endpoint, ServeSettings
 from tests.endpoint_support import (
     M,
@@ -150,16 +150,19 @@ def test_a_hostile_parameter_stays_a_value(local: Path, remote: str) -> None:
         run_select_remote(f"{remote}/query", query, {"year": "2016"})
 
 
-def test_parameters_bound_by_a_trailing_values_clause() -> None:
-    from kg.queries import NamedQuery
-
-    comment = NamedQuery("c", Path("c.rq"), "SELECT ?s WHERE { ?s ?p ?o } # a comment at the end", params={"s": ""})
-    text = bind_values(comment, {"s": "https://example.org/x"})
-    assert text.endswith("VALUES (?s) { (<https://example.org/x>) }\n")  # after the comment's line, not in it
-    ox.Store().query(text)  # Oxigraph reads it as one query
-    already = NamedQuery("v", Path("v.rq"), "SELECT ?s WHERE { ?s ?p ?o } VALUES ?s { <a:b> }", params={"s": ""})
-    with pytest.raises(QueryError, match="ends with a VALUES clause already"):
-        bind_values(already, {"s": "https://example.org/x"})
+@pytest.mark.parametrize(
+    ("text", "marker"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "{ ?s"),
+        ("PREFIX ex: <http://ex/where/> SELECT ?where { ?where ex:where ?o }", "{ ?where ex"),
+        ("SELECT ?s WHERE{?s <http://ex/a{b> ?o}", "{?s"),
+        ("# WHERE { in a comment\nSELECT (\"}{\" AS ?x) WHERE { ?s ?p '''{'''}", "{ ?s ?p '''"),
+        ('CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(?o != "where") }', "{ ?s ?p ?o FILTER"),
+        ("ASK{?s ?p ?o}", "{?s"),
+    ],
+)
+def test_where_clause_start(text: str, marker: str) -> None:
+    assert text[where_clause_start(text) - 1 :].startswith(marker)
 
 
 def test_unreachable_and_failing_remotes(local: Path) -> None:

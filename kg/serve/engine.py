@@ -105,6 +105,7 @@ class Engine:
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.in_flight = 0  # queries using it (kept by the live store)
+        self.probation = False  # the live store's probation engine: one query at a time
         self.in_flight_at_death = 0
         self.death: asyncio.Future[Death] | None = None  # resolved when the process ends (see :meth:`watch`)
         self._idle: list[_EngineConnection] = []

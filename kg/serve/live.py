@@ -237,6 +237,7 @@ class LiveStore:
                 if self._probation is None or not self._probation.alive():
                     snapshot = self.snapshot_of(self.current)
                     self._probation = await asyncio.to_thread(self._start_on, snapshot)
+                    self._probation.probation = True
                     self._watch(self._probation)
             except BaseException:
                 self._probation_lock.release()
@@ -247,9 +248,10 @@ class LiveStore:
 
     def release(self, engine: Engine) -> None:
         engine.in_flight -= 1
-        if engine is self._probation and self._probation_lock is not None and self._probation_lock.locked():
-            self._probation_lock.release()
-            self._spawn(self._stop_probation_when_idle(engine))
+        if engine.probation and self._probation_lock is not None and self._probation_lock.locked():
+            self._probation_lock.release()  # even when the engine has died meanwhile
+            if engine is self._probation:
+                self._spawn(self._stop_probation_when_idle(engine))
 
     async def death_of(self, engine: Engine, within_s: float = 2.0) -> Death | None:
         """How ``engine`` died, once its process has ended (None if it is still alive after ``within_s``)."""
