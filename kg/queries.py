@@ -156,13 +156,18 @@ def term_value(term: object) -> str:
 
 
 def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
-    """Run the named SELECT on ``store``; in a child process, so that an Oxigraph panic (its release build aborts)
-    is a QueryError (exit 2) rather than the end of this process (see kg.isolated)."""
+    """Run the named SELECT on ``store``. On a store opened read-only (``kg query``, ``kg view``, ``kg validate``) it
+    runs in a child process, so that an Oxigraph panic (its release build aborts) is a QueryError (exit 2) rather
+    than the end of this process (see kg.isolated). A store open for writing is queried here: its RocksDB threads
+    may hold locks at the moment of a fork, and the child then waits for them for ever (seen in the test suite)."""
     from kg.isolated import EngineFailure, run_isolated
 
     subs = bind_params(query, params or {})
     try:
-        columns, rows = run_isolated(_select_rows, store, query.text, subs or None)
+        if _read_only(store):
+            columns, rows = run_isolated(_select_rows, store, query.text, subs or None)
+        else:
+            columns, rows = _select_rows(store, query.text, subs or None)
     except EngineFailure as exc:
         hint = "change the query; if it should work, it is an Oxigraph bug worth reporting"
         if "total order" in exc.death.detail:
@@ -178,6 +183,15 @@ def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None
     except TypeError as exc:
         raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results") from exc
     return Table(columns, rows)
+
+
+def _read_only(store: ox.Store) -> bool:
+    """Whether ``store`` was opened read-only (pyoxigraph refuses to flush those; a flush is harmless otherwise)."""
+    try:
+        store.flush()
+    except RuntimeError:
+        return True
+    return False
 
 
 def _select_rows(store: ox.Store, text: str, subs: dict[ox.Variable, ox.Term] | None) -> tuple[list[str], list[list[str]]]:

@@ -344,6 +344,9 @@ class _Connection(asyncio.Protocol):
         parser = self.parser
         request = Request(self, parser.get_method().decode("ascii"), self._url.decode("latin-1"), self._headers,
                           parser.get_http_version(), parser.should_keep_alive())  # fmt: skip
+        length = request.header(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.server.max_body_bytes:
+            request.too_large = True  # refused at once, whatever follows
         self._parsing = request
         self._queue.append(request)
         self._arrived.set()
@@ -382,7 +385,7 @@ class _Connection(asyncio.Protocol):
         return True
 
     async def wait_for_body(self, request: Request) -> None:
-        if not await self._wait(lambda: request.complete):
+        if not await self._wait(lambda: request.complete or request.too_large):
             if self._lost:
                 raise ClientGone()
             self.closing = True

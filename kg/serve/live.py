@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import re
+import resource
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,7 +36,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import StoreError
-from kg.isolated import Death, EngineFailure, run_isolated
+from kg.isolated import Death, classify_death
 from kg.serve.engine import Engine, find_oxigraph
 from kg.serve.errors import ServeError, refuse
 from kg.serve.settings import ServeSettings
@@ -44,12 +48,17 @@ log = logging.getLogger(__name__)
 _START_TRIES = 3
 
 
-def _stats_of(location: Path) -> VoidStats:
-    store = ox.Store.read_only(str(location))
-    try:
-        return compute_void_stats(store)
-    finally:
-        del store
+def void_stats_json(location: str) -> str:
+    """The VoID figures of the store at ``location`` as JSON (run in a child process: see LiveStore.void_stats)."""
+    store = ox.Store.read_only(location)
+    return json.dumps(dataclasses.asdict(compute_void_stats(store)))
+
+
+def _void_of(data: bytes) -> VoidStats:
+    record = json.loads(data)
+    for name in ("graphs", "properties", "classes"):
+        record[name] = tuple(tuple(pair) for pair in record[name])
+    return VoidStats(**record)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -263,17 +272,25 @@ class LiveStore:
             return None
 
     async def void_stats(self) -> tuple[VoidStats, Snapshot]:
-        """The VoID figures of the data now served, computed once per snapshot in a child process (so that the
-        engine's memory limit holds, and an Oxigraph failure is an error, not the gateway's end)."""
+        """The VoID figures of the data now served, computed once per snapshot in a new Python process under the
+        engine's memory limit (so that the limit holds, and an Oxigraph failure is an error, not the gateway's end;
+        a new process rather than a fork: this one has threads that may hold RocksDB's locks)."""
         snapshot = self.snapshot_of(self.current)
         stats = self._void.get(snapshot.path)
         if stats is None:
-            try:
-                stats = await asyncio.to_thread(
-                    run_isolated, _stats_of, snapshot.data, memory_bytes=self.settings.max_engine_bytes
+            code = "import sys; from kg.serve.live import void_stats_json; print(void_stats_json(sys.argv[1]))"
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", code, str(snapshot.data),
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_DATA, (self.settings.max_engine_bytes,) * 2),
+            )  # fmt: skip
+            out, err = await child.communicate()
+            if child.returncode != 0:
+                death = classify_death(child.returncode or 0, err.decode("utf-8", "replace")[-4000:])
+                raise refuse(
+                    "upstream_error", f"the VoID description could not be computed ({death.detail})", "tell the operator"
                 )
-            except EngineFailure as exc:
-                raise refuse("upstream_error", f"the VoID description could not be computed: {exc}", "tell the operator") from None
+            stats = _void_of(out)
             self._void = {snapshot.path: stats}
         return stats, snapshot
 
