@@ -107,6 +107,8 @@ class Engine:
         self.in_flight = 0  # queries using it (kept by the live store)
         self.probation = False  # the live store's probation engine: one query at a time
         self.in_flight_at_death = 0
+        self.acquired = 0  # queries given this engine so far (a query's number tells whether it ran at its death)
+        self.acquired_at_death = 0
         self.death: asyncio.Future[Death] | None = None  # resolved when the process ends (see :meth:`watch`)
         self._idle: list[_EngineConnection] = []
         self._heads: dict[tuple[str, str, tuple[tuple[str, str], ...]], bytes] = {}
@@ -187,6 +189,7 @@ class Engine:
                 self._pidfd = None
             returncode = process.wait()
             self.in_flight_at_death = self.in_flight
+            self.acquired_at_death = self.acquired
             if self.death is not None and not self.death.done():
                 self.death.set_result(classify_death(returncode, self.log_tail()))
             self._drop_idle()

@@ -216,6 +216,7 @@ class Runner:
         suspect = False
         for attempt in (1, 2):
             engine = await self.live.acquire(probation=suspect, deadline=deadline)
+            number = engine.acquired  # read before any await: this query's number on that engine
             try:
                 async with asyncio.timeout_at(deadline):
                     return await self._gather(engine, plan, fmt)
@@ -226,12 +227,13 @@ class Runner:
             except EngineLost as lost:
                 death = await self.live.death_of(engine)
                 self.live.release(engine)
-                alone = suspect or engine.in_flight_at_death <= 1
-                if death is not None and death.caused_by_a_query and alone:
+                ran_at_death = number <= engine.acquired_at_death  # not: given the engine after it had died
+                to_blame = death is not None and death.caused_by_a_query and ran_at_death
+                if to_blame and (suspect or engine.in_flight_at_death <= 1):
                     raise self.quarantine.add(plan, death) from None
                 if attempt == 2:
                     raise _lost(death, lost) from None
-                suspect = death is not None and death.caused_by_a_query
+                suspect = to_blame
                 self.retried += 1
                 log.info("running a query again (%s): its engine %s", "on probation" if suspect else "as it was",
                          death.detail if death else lost)  # fmt: skip

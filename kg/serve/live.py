@@ -225,6 +225,7 @@ class LiveStore:
         if not probation and self._ready.is_set() and self.fatal is None and self._main is not None:
             engine = self._main  # the usual case: no waiting
             engine.in_flight += 1
+            engine.acquired += 1
             return engine
         try:
             async with asyncio.timeout_at(deadline):
@@ -253,6 +254,7 @@ class LiveStore:
                 raise
             engine = self._probation
         engine.in_flight += 1
+        engine.acquired += 1
         return engine
 
     def release(self, engine: Engine) -> None:
