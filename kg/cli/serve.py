@@ -118,6 +118,13 @@ _DEFAULTS = ServeSettings()
     help="Memory for answers waiting to be read by clients, all together; past it, writers wait.",
 )
 @click.option(
+    "--max-streams",
+    default=_DEFAULTS.max_streams,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Answers over 1 MiB being streamed to their clients at once; one more is answered 503.",
+)
+@click.option(
     "--snapshots",
     "snapshots_dir",
     default=None,
@@ -151,6 +158,7 @@ def serve(
     header_timeout_s: float,
     send_timeout_s: float,
     max_buffer_mb: int,
+    max_streams: int,
     snapshots_dir: Path | None,
     views_dir: Path | None,
     quiet: bool,
@@ -191,6 +199,7 @@ def serve(
         header_timeout_s=header_timeout_s,
         send_timeout_s=send_timeout_s,
         max_buffer_bytes=max_buffer_mb * 2**20,
+        max_streams=max_streams,
         snapshots_dir=snapshots_dir,
         views_dir=views_dir,
         access_log=not quiet,

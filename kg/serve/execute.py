@@ -5,7 +5,8 @@ converted bytes (:mod:`kg.serve.results`), counting rows as they pass. Up to ``s
 kept before anything is sent, so that most answers go out whole, with their length, and a limit passed within them
 is still a proper JSON error (422 ``too_many_rows``, 504 ``timeout``). A longer answer is committed (200, chunked)
 and streamed; a limit passed after that cuts it (the chunked body ends without its last chunk, which every HTTP
-client reports as an incomplete answer).
+client reports as an incomplete answer). A streamed answer waits on its client, not on the engine, so it gives its
+query slot back and holds one of ``max_streams`` stream slots instead: slow readers cannot starve the queries.
 
 When the engine process dies while a query runs (:class:`~kg.serve.engine.Death`):
 
@@ -27,7 +28,6 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from kg.namespaces import DEFAULT_BASE, ELI, OA, ONTOLOGY_IRI, SD, SDMX_DIM, VOCAB_IRI
@@ -176,6 +176,7 @@ class Runner:
         self.live = live
         self.settings = settings
         self.admission = Admission(settings.max_concurrent, settings.max_queued, settings.timeout_s)
+        self.streams = 0  # answers being streamed (each holds a stream slot, not a query slot)
         self.results = ResultCache(settings.cache_bytes, settings.cache_entry_bytes)
         self.quarantine = Quarantine(settings.quarantine_size, settings)
         self.prefixes = turtle_prefixes(settings.base_iri)
@@ -190,7 +191,6 @@ class Runner:
             if cached is not None:
                 return _whole(cached, "hit")
         await self.admission.acquire()
-        streaming = False
         try:
             deadline = asyncio.get_running_loop().time() + self.settings.timeout_s
             started = await self._start(plan, fmt, deadline)
@@ -202,13 +202,21 @@ class Runner:
                 if cache is not None:
                     cache.put(self.live.snapshot_key_of(engine), plan.text, fmt.media_type, answer)
                 return _whole(answer, "miss" if cache is not None else None)
-            streaming = True
+            if self.streams >= self.settings.max_streams:
+                started.answer.abandon()
+                self.live.release(engine)
+                raise refuse(
+                    "busy",
+                    f"the endpoint is busy: {self.streams} long answers are being sent to their clients",
+                    "retry in a moment; add LIMIT to get a shorter answer",
+                    headers={"Retry-After": "2"},
+                )
+            self.streams += 1  # a stream waits on its client, not on the engine: it gives its query slot back
             headers = [("content-type", fmt.content_type), ("vary", "Accept"),
                        ("x-kg-generation", str(self.live.generation_of(engine)))]  # fmt: skip
-            return Response(200, headers, self._stream(plan, started, deadline))
+            return Response(200, headers, _Stream(self, plan, started, deadline))
         finally:
-            if not streaming:
-                self.admission.release()
+            self.admission.release()
 
     # -- starting, with the engine's deaths ---------------------------------------------------------------------
     async def _start(self, plan: QueryPlan, fmt: Format, deadline: float) -> _Started:
@@ -310,36 +318,60 @@ class Runner:
             raise _malformed(exc) from None
 
     # -- streaming ----------------------------------------------------------------------------------------------
-    async def _stream(self, plan: QueryPlan, started: _Started, deadline: float) -> AsyncIterator[bytes]:
+    async def next_streamed(self, plan: QueryPlan, started: _Started, deadline: float) -> bytes | None:
+        """The next piece of a committed answer (None at its end); a limit or the engine's death cuts it."""
+        if started.output:
+            return started.output.pop(0)
+        if started.ended:
+            return None
         engine = started.engine
         try:
-            for piece in started.output:
-                yield piece
-            started.output.clear()
-            while not started.ended:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        piece = await self._next_piece(plan, started, committed=True)
-                except TimeoutError:
-                    self.live.recycle_soon(engine)
-                    raise self._cut(plan, f"the query ran longer than {self.settings.timeout_s:g} s") from None
-                except Refusal as refusal:
-                    raise self._cut(plan, refusal.message) from None
-                except EngineLost as lost:
-                    death = await self.live.death_of(engine)
-                    if death is not None and death.caused_by_a_query and engine.in_flight_at_death <= 1:
-                        self.quarantine.add(plan, death)
-                    raise self._cut(plan, f"the engine failed ({death.detail if death else lost})") from None
-                yield piece
-        finally:
-            started.answer.abandon()
-            self.live.release(engine)
-            self.admission.release()
+            async with asyncio.timeout_at(deadline):
+                return await self._next_piece(plan, started, committed=True)
+        except TimeoutError:
+            self.live.recycle_soon(engine)
+            raise self._cut(plan, f"the query ran longer than {self.settings.timeout_s:g} s") from None
+        except Refusal as refusal:
+            raise self._cut(plan, refusal.message) from None
+        except EngineLost as lost:
+            death = await self.live.death_of(engine)
+            if death is not None and death.caused_by_a_query and engine.in_flight_at_death <= 1:
+                self.quarantine.add(plan, death)
+            raise self._cut(plan, f"the engine failed ({death.detail if death else lost})") from None
+
+    def end_stream(self, started: _Started) -> None:
+        started.answer.abandon()
+        self.live.release(started.engine)
+        self.streams -= 1
 
     def _cut(self, plan: QueryPlan, why: str) -> AnswerCut:
         self.cut += 1
         log.warning("streamed answer cut: %s: %s", why, " ".join(plan.text.split())[:200])
         return AnswerCut(why)
+
+
+class _Stream:
+    """The body of a streamed answer; :meth:`aclose` gives its stream slot and engine back, even if never read."""
+
+    def __init__(self, runner: Runner, plan: QueryPlan, started: _Started, deadline: float) -> None:
+        self.runner, self.plan, self.started, self.deadline = runner, plan, started, deadline
+        self.closed = False
+
+    def __aiter__(self) -> _Stream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self.closed:
+            raise StopAsyncIteration
+        piece = await self.runner.next_streamed(self.plan, self.started, self.deadline)
+        if piece is None:
+            raise StopAsyncIteration
+        return piece
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.runner.end_stream(self.started)
 
 
 def _whole(answer: CachedAnswer, cache: str | None) -> Response:

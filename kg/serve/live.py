@@ -233,9 +233,11 @@ class LiveStore:
                 if probation:
                     await self._probation_lock.acquire()
         except TimeoutError:
-            raise refuse(
-                "unavailable", "the query engine is being restarted", "retry in a few seconds", headers={"Retry-After": "2"}
-            ) from None
+            why = (
+                "the query engine failed while this query ran, and the query waited past its time limit to run "
+                "again on its own" if probation else "the query engine is being restarted"
+            )
+            raise refuse("unavailable", why, "retry in a few seconds", headers={"Retry-After": "2"}) from None
         if self.fatal is not None:
             if probation:
                 self._probation_lock.release()

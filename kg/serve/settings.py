@@ -47,6 +47,7 @@ class ServeSettings:
     send_timeout_s: float = 10  # a client that takes none of its answer for this long is dropped
     max_buffer_bytes: int = 64 * 1024 * 1024  # answer bytes waiting in all client connections together
     stream_after_bytes: int = 1024 * 1024  # a longer answer is streamed (chunked) rather than sent whole
+    max_streams: int = 32  # answers being streamed at once (they hold no query slot); one more gets 503
     quarantine_size: int = 1024  # families of queries that took the engine down, remembered
     poll_interval_s: float = 1.0  # how often kg-generation.json is read
     startup_wait_s: float = 60.0  # how long to wait for a running ingest before giving up at start
@@ -68,6 +69,7 @@ class ServeSettings:
             "--header-timeout": self.header_timeout_s,
             "--send-timeout": self.send_timeout_s,
             "--max-buffer-mb": self.max_buffer_bytes,
+            "--max-streams": self.max_streams,
             "poll interval": self.poll_interval_s,
         }
         for name, value in positive.items():
