@@ -194,7 +194,9 @@ def _read_only(store: ox.Store) -> bool:
     return False
 
 
-def _select_rows(store: ox.Store, text: str, subs: dict[ox.Variable, ox.Term] | None) -> tuple[list[str], list[list[str]]]:
+def _select_rows(
+    store: ox.Store, text: str, subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None
+) -> tuple[list[str], list[list[str]]]:
     """The columns and rows of a SELECT (in the child of run_select)."""
     result = store.query(text, use_default_graph_as_union=True, substitutions=subs)
     if not isinstance(result, ox.QuerySolutions):

@@ -237,7 +237,7 @@ class Runner:
                 self.live.release(engine)
                 ran_at_death = number <= engine.acquired_at_death  # not: given the engine after it had died
                 to_blame = death is not None and death.caused_by_a_query and ran_at_death
-                if to_blame and (suspect or engine.in_flight_at_death <= 1):
+                if to_blame and death is not None and (suspect or engine.in_flight_at_death <= 1):
                     raise self.quarantine.add(plan, death) from None
                 if attempt == 2:
                     raise _lost(death, lost) from None

@@ -410,6 +410,8 @@ class _Connection(asyncio.Protocol):
                     self.idle = True
                     self._refuse_and_close(self._failed)
                     return
+                if self.closing:
+                    return
                 if not request.complete and not await self._wait(lambda r=request: r.complete):  # type: ignore[misc]
                     return  # a body still arriving past the deadline: close rather than read it
                 self._began = bool(self._queue) or self._parsing is not None
