@@ -35,13 +35,13 @@ _ALLOCATION = re.compile(r"memory allocation of \d+ bytes failed")
 class Death:
     """How an Oxigraph process ended, read from its exit status and the end of what it wrote on stderr."""
 
-    kind: str  # "memory" (its limit), "panic" (an Oxigraph bug), "killed" (SIGKILL: from outside), "exited"
+    kind: str  # "memory" (its limit), "panic"/"crash" (an Oxigraph bug), "killed" (SIGKILL: from outside), "exited"
     detail: str  # the allocation failure or the panic message, or the exit status
 
     @property
     def caused_by_a_query(self) -> bool:
-        """Memory and panics come from what a query made the engine do; a kill or an exit does not."""
-        return self.kind in ("memory", "panic")
+        """Memory, panics and crashes come from what a query made the engine do; a kill or an exit does not."""
+        return self.kind in ("memory", "panic", "crash")
 
 
 def classify_death(returncode: int, log_tail: str) -> Death:
@@ -50,6 +50,11 @@ def classify_death(returncode: int, log_tail: str) -> Death:
         return Death("memory", match.group(0))
     if (match := _PANIC.search(log_tail)) is not None:
         return Death("panic", match.group(1).strip())
+    if returncode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS, -signal.SIGILL):
+        # Rust aborts on other fatal errors too (a thread it cannot start at the memory limit, a stack overflow)
+        last = next((line for line in reversed(log_tail.splitlines()) if line.strip()), "")
+        name = signal.Signals(-returncode).name
+        return Death("crash", f"{name}{': ' + last.strip()[:200] if last else ''}")
     if returncode == -signal.SIGKILL:
         return Death("killed", "killed by SIGKILL (from outside, or by the kernel's out-of-memory killer)")
     what = f"signal {-returncode}" if returncode < 0 else f"exit status {returncode}"

@@ -197,12 +197,13 @@ def test_kg_query_reports_an_engine_crash_and_exits_2(root: Path, tmp_path: Path
         (-6, "memory allocation of 360 bytes failed\nstack backtrace:", "memory"),
         (-6, "thread '<unnamed>' panicked at library/core/src/slice/sort.rs:854:5:\nuser-provided comparison "
              "function does not correctly implement a total order\n", "panic"),
+        (-6, "Listening for requests at http://127.0.0.1:1\nfatal runtime error: failed to initiate panic", "crash"),
         (-9, "Listening for requests at http://127.0.0.1:1", "killed"),
         (1, "Error: IO error", "exited"),
     ],
 )
 def test_how_an_engine_died_is_read_from_its_log(returncode: int, log: str, kind: str) -> None:
     death = classify_death(returncode, log)
-    assert death.kind == kind and death.caused_by_a_query == (kind in ("memory", "panic"))
+    assert death.kind == kind and death.caused_by_a_query == (kind in ("memory", "panic", "crash"))
     if kind == "panic":
         assert death.detail == "user-provided comparison function does not correctly implement a total order"

@@ -305,15 +305,13 @@ class LiveStore:
 
     async def _on_death(self, engine: Engine, death_future: asyncio.Future[Death]) -> None:
         death = await death_future
-        if self._closing:
-            return
+        if self._closing or (engine is not self._main and engine is not self._probation):
+            return  # the end of a retired engine: stopped by us
         self.deaths = [*self.deaths[-9:], death]
         if engine is self._probation:
             log.warning("the probation engine ended: %s", death.detail)
             self._probation = None
             return
-        if engine is not self._main:
-            return  # a retired engine
         log.error("the query engine (pid %s) ended: %s; starting another", engine.pid, death.detail)
         assert self._ready is not None and self._switching is not None
         self._ready.clear()
