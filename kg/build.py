@@ -1,280 +1,390 @@
-"""Facts → RDF: one rdflib graph per source (its named graph) and the shared region descriptions.
+"""Facts → RDF quads, built as pyoxigraph terms (no rdflib on the hot path).
 
-Every fact links to a :class:`gk:Mention` whose Web Annotation selectors give the original-text offsets and the
-exact quote, so each answer leads back to the sentence it came from.
+One source (a file or record, a *copy* of a report) gives:
+
+- its own graph (``graph/source/…``): the source document and everything this copy says — the report's identity as
+  printed, its citations, platforms, initiatives, agencies and figures — each fact with the span it was read from;
+- descriptions of shared entities (cited documents and their issuers, regions, governments, agencies, candidate
+  initiatives) in the shared graphs. A shared description depends only on the entity's IRI, so every source that
+  mentions the entity writes the same triples into the same graph, where the store keeps them once.
+
+What the report says across all its copies (one report scraped from several sites) is derived from the copies in
+:mod:`kg.derive`; nothing here writes a triple about the report itself, so no triple can land in two graphs.
+
+Spans are Web Annotation selectors folded into the span node: ``gk:Mention`` is both an ``oa:TextPositionSelector``
+(``oa:start``, ``oa:end``) and an ``oa:TextQuoteSelector`` (``oa:exact`` with its ``oa:prefix`` and ``oa:suffix``),
+with ``gk:fromSource`` its source — seven triples per span (twelve with separate selector nodes) that keep every fact
+traceable to its offsets, its exact quote and the sentence around it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, ORG, QB, RDF, RDFS, SDO, SKOS, XSD
+import pyoxigraph as ox
 
-from kg.extract.facts import Facts
-from kg.gazetteer.regions import STATE, gazetteer
-from kg.iris import Minter, concept, short_hash
-from kg.namespaces import ELI, GK, OA, SDMX_DIM
+from kg.extract.facts import Facts, Identity
+from kg.iris import Minter, concept, scheme, short_hash
+from kg.namespaces import X
+from kg.resolve.regions import STATE, gazetteer
+from kg.resolve.vocab import platform_classes
 from kg.sources import SourceDocument
 from kg.text import Text
 
-_CONTEXT = 24  # characters of prefix/suffix kept with each quote
-_PLATFORM_CLASS = {
-    "portal": SDO.WebSite,
-    "app": SDO.MobileApplication,
-    "gazette": SDO.Periodical,
-    "wechat": SDO.WebPage,
-    "weibo": SDO.WebPage,
-}
+Term = ox.NamedNode | ox.Literal | ox.BlankNode
+
+
+def C(scheme_name: str, notation: str) -> ox.NamedNode:
+    return _concept(scheme_name, notation)
+
+
+@cache
+def _concept(scheme_name: str, notation: str) -> ox.NamedNode:
+    return concept(scheme_name, notation, ox.NamedNode)
+
+
+_STRING = X.xsd.string
+_INTEGER = X.xsd.integer
+_BOOLEAN = X.xsd.boolean
+_DECIMAL = X.xsd.decimal
+_GYEAR = X.xsd.gYear
+_DATE = X.xsd.date
+_ANYURI = X.xsd.anyURI
+TRUE = ox.Literal("true", datatype=_BOOLEAN)
+FALSE = ox.Literal("false", datatype=_BOOLEAN)
+_CONTEXT = 24  # characters before and after each quote kept with it (oa:prefix, oa:suffix)
+_CONTENT_CHARS = re.compile(r"[^\u4e00-\u9fff0-9]")
+_PLATFORM_CLASS = {ptype: ox.NamedNode(str(cls)) for ptype, cls in platform_classes().items()}
+CANDIDATE_SCHEME = "initiative-candidates"
+
+
+def lit(value: str | int | bool, datatype: ox.NamedNode | None = None, lang: str | None = None) -> ox.Literal:
+    if isinstance(value, bool):
+        return TRUE if value else FALSE
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=_INTEGER)
+    if lang:
+        return ox.Literal(value, language=lang)
+    return ox.Literal(value, datatype=datatype) if datatype else ox.Literal(value)
+
+
+def year_literal(year: int) -> ox.Literal:
+    return ox.Literal(str(year), datatype=_GYEAR)
+
+
+def decimal_literal(value: float, places: int | None = None) -> ox.Literal:
+    """An xsd:decimal in the canonical form the store keeps (53, 32.060875), so the same value is the same literal
+    whether it was just built or read back from the store."""
+    d = Decimal(str(round(value, places) if places is not None else value)).normalize()
+    text = format(d, "f")
+    return ox.Literal("0" if text in ("-0", "0") else text, datatype=_DECIMAL)
 
 
 @dataclass
 class Built:
-    graph: Graph  # the source's named graph
-    shared: Graph  # region and organisation descriptions (shared graph, added to, never replaced)
-    report: URIRef
+    """What one source gives: its graph's quads and the shared descriptions (both as pyoxigraph quads)."""
+
+    source_key: str
+    graph: ox.NamedNode  # the source's own graph
+    report: ox.NamedNode  # the report this source is a copy of
+    quads: list[ox.Quad]  # the source graph and the shared descriptions, each quad in its graph
+
+
+def body_key(ident: Identity) -> str:
+    """The reporting body within its region: its government, a township's government, or a department."""
+    if ident.level == "township" and ident.body_name:
+        return f"town-{short_hash(ident.body_name, 10)}"
+    if ident.body == "government":
+        return "government"
+    return f"dept-{short_hash(ident.body_name or '', 10)}"
+
+
+def content_key(text: Text) -> str:
+    """What copies of one text share whatever their script, spacing and punctuation: its Han characters and digits."""
+    return _CONTENT_CHARS.sub("", text.norm)
 
 
 class _Builder:
-    def __init__(self, minter: Minter, doc: SourceDocument, text: Text, graph: Graph) -> None:
+    def __init__(self, minter: Minter[ox.NamedNode], doc: SourceDocument, text: Text) -> None:
         self.m = minter
         self.doc = doc
         self.text = text
-        self.g = graph
+        self.key = doc.source_id
+        self.src = minter.source(self.key)
+        self.g = minter.graph(self.key)
+        self.graphs = {name: minter.shared_graph(name) for name in ("documents", "regions", "agencies", "initiatives")}
+        self.quads: list[ox.Quad] = []
+        self._mentions: set[tuple[int, int]] = set()
+        self._described: set[str] = set()
+        self.body: ox.NamedNode | None = None  # the reporting body, once known: it operates the platforms
 
-    def mention(self, span: tuple[int, int]) -> URIRef:
+    def add(self, s: ox.NamedNode, p: ox.NamedNode, o: Term) -> None:
+        self.quads.append(ox.Quad(s, p, o, self.g))
+
+    def shared(self, graph: str, s: ox.NamedNode, p: ox.NamedNode, o: Term) -> None:
+        self.quads.append(ox.Quad(s, p, o, self.graphs[graph]))
+
+    def first_time(self, node: ox.NamedNode) -> bool:
+        """Whether a shared entity is described for the first time by this source (describe it once per source)."""
+        if node.value in self._described:
+            return False
+        self._described.add(node.value)
+        return True
+
+    def mention(self, span: tuple[int, int]) -> ox.NamedNode:
         s, e = self.text.span(*span)
-        node = self.m.mention(self.doc.source_id, s, e)
-        g = self.g
-        if (node, RDF.type, GK.Mention) in g:
-            return node
-        pos = self.m.selector(node, "position")
-        quote = self.m.selector(node, "quote")
-        orig = self.text.original
-        g.add((node, RDF.type, GK.Mention))
-        g.add((node, GK.fromSource, self.m.source(self.doc.source_id)))
-        g.add((node, OA.hasSelector, pos))
-        g.add((node, OA.hasSelector, quote))
-        g.add((pos, RDF.type, OA.TextPositionSelector))
-        g.add((pos, OA.start, Literal(s)))
-        g.add((pos, OA.end, Literal(e)))
-        g.add((quote, RDF.type, OA.TextQuoteSelector))
-        g.add((quote, OA.exact, Literal(orig[s:e])))
-        g.add((quote, OA.prefix, Literal(orig[max(0, s - _CONTEXT) : s])))
-        g.add((quote, OA.suffix, Literal(orig[e : e + _CONTEXT])))
+        node = self.m.mention(self.key, s, e)
+        if (s, e) not in self._mentions:
+            self._mentions.add((s, e))
+            add = self.add
+            add(node, X.rdf.type, X.gk.Mention)
+            add(node, X.gk.fromSource, self.src)
+            add(node, X.oa.start, lit(s))
+            add(node, X.oa.end, lit(e))
+            original = self.text.original
+            add(node, X.oa.exact, lit(original[s:e]))
+            add(node, X.oa.prefix, lit(original[max(0, s - _CONTEXT) : s]))  # the sentence around it
+            add(node, X.oa.suffix, lit(original[e : e + _CONTEXT]))
         return node
 
 
-def _decimal(value: float, places: int | None = None) -> str:
-    """Canonical xsd:decimal lexical form (53.0, 32.060875), so the same value is always the same literal."""
-    from decimal import Decimal
-
-    d = Decimal(str(round(value, places) if places is not None else value)).normalize()
-    text = format(d, "f")
-    return text if "." in text else text + ".0"
-
-
-def region_description(minter: Minter, code: str, graph: Graph) -> URIRef:
-    """Describe a region and its ancestors in ``graph`` (the shared regions graph)."""
+def describe_region(b: _Builder, code: str) -> ox.NamedNode:
+    """Describe a region, its ancestors and its successor in the regions graph."""
+    m = b.m
+    node = m.region(code)
     gz = gazetteer()
-    node = minter.region(code)
     r = gz.get(code)
-    if r is None:
+    if r is None or not b.first_time(node):
         return node
-    graph.add((node, RDF.type, GK.Region))
-    graph.add((node, RDF.type, SDO.AdministrativeArea))
-    graph.add((node, GK.adcode, Literal(code)))
-    graph.add((node, RDFS.label, Literal(r.name, lang="zh")))
-    graph.add((node, GK.level, concept("level", r.level)))
+    add = lambda p, o: b.shared("regions", node, p, o)  # noqa: E731
+    add(X.rdf.type, X.gk.Region)
+    add(X.rdf.type, X.schema.AdministrativeArea)
+    add(X.gk.adcode, lit(code))
+    add(X.rdfs.label, lit(r.name, lang="zh"))
+    add(X.gk.level, C("level", r.level))
     if not r.current:
-        graph.add((node, GK.retired, Literal(True)))
+        add(X.gk.retired, TRUE)
         if succ := gz.successor(code):
-            graph.add((node, GK.successor, minter.region(succ)))
-            region_description(minter, succ, graph)
+            add(X.gk.successor, describe_region(b, succ))
     if r.lon is not None and r.lat is not None:
-        graph.add((node, SDO.longitude, Literal(_decimal(r.lon, 6), datatype=XSD.decimal)))
-        graph.add((node, SDO.latitude, Literal(_decimal(r.lat, 6), datatype=XSD.decimal)))
+        add(X.schema.longitude, decimal_literal(r.lon, 6))
+        add(X.schema.latitude, decimal_literal(r.lat, 6))
     parent = gz.parent(code)
     if parent and parent != STATE:
-        graph.add((node, SDO.containedInPlace, minter.region(parent)))
-        graph.add((node, GK.province, minter.region(code[:2] + "0000")))
-        region_description(minter, parent, graph)
+        add(X.schema.containedInPlace, describe_region(b, parent))
+        add(X.gk.province, m.region(code[:2] + "0000"))
     elif code != STATE:
-        graph.add((node, GK.province, node))
+        add(X.gk.province, node)
     return node
 
 
-def build_report_graph(minter: Minter, doc: SourceDocument, text: Text, facts: Facts) -> Built:
-    gname = minter.graph(doc.source_id)
-    g = Graph(identifier=gname)
-    shared = Graph(identifier=minter.shared_graph("regions"))
-    b = _Builder(minter, doc, text, g)
+def describe_government(b: _Builder, code: str) -> ox.NamedNode:
+    gov = b.m.government(code)
+    if b.first_time(gov):
+        region = describe_region(b, code)
+        label = "国务院" if code == STATE else gazetteer().name(code) + "人民政府"
+        for p, o in (
+            (X.rdf.type, X.org.Organization),
+            (X.rdf.type, X.schema.GovernmentOrganization),
+            (X.gk.reportingRegion, region),
+            (X.skos.prefLabel, lit(label, lang="zh")),
+        ):
+            b.shared("regions", gov, p, o)
+    return gov
+
+
+def describe_agency(b: _Builder, code: str, name: str) -> ox.NamedNode:
+    node = b.m.agency(code, name)
+    if b.first_time(node):
+        gov = describe_government(b, code)
+        b.shared("agencies", node, X.rdf.type, X.org.Organization)
+        b.shared("agencies", node, X.skos.prefLabel, lit(name, lang="zh"))
+        b.shared("agencies", node, X.org.subOrganizationOf, gov)
+    return node
+
+
+def report_iri(minter: Minter[ox.NamedNode], ident: Identity, text: Text) -> ox.NamedNode:
+    return minter.report(ident.region_code, body_key(ident), ident.year, content_key(text))
+
+
+def build_source_graph(minter: Minter[ox.NamedNode], doc: SourceDocument, text: Text, facts: Facts) -> Built:
+    b = _Builder(minter, doc, text)
     ident = facts.identity
-    src = minter.source(doc.source_id)
+    src, add = b.src, b.add
 
-    # the source document
-    g.add((src, RDF.type, GK.SourceDocument))
-    g.add((src, DCTERMS.identifier, Literal(doc.source_id)))
-    g.add((src, GK.fileName, Literal(doc.file_name)))
-    g.add((src, GK.encoding, Literal(doc.encoding)))
-    g.add((src, GK.sha256, Literal(doc.sha256)))
-    g.add((src, GK.characters, Literal(len(text.original))))
-    g.add((src, GK.convertedFromTraditional, Literal(text.traditional)))
-    g.add((src, DCTERMS.format, Literal(doc.media_type)))
+    # the source document: one copy of the report, as one site published it
+    add(src, X.rdf.type, X.gk.SourceDocument)
+    add(src, X.gk.fileName, lit(doc.file_name))
+    add(src, X.gk.encoding, lit(doc.encoding))
+    add(src, X.gk.sha256, lit(doc.sha256))
+    add(src, X.gk.characters, lit(len(text.original)))
+    add(src, X.gk.convertedFromTraditional, lit(text.traditional))
+    add(src, X.dcterms.format, lit(doc.media_type))
     if doc.url:
-        g.add((src, DCTERMS.source, Literal(doc.url, datatype=XSD.anyURI)))
+        add(src, X.dcterms.source, lit(doc.url, _ANYURI))
     if doc.fetched:
-        g.add((src, DCTERMS.date, Literal(doc.fetched)))
+        add(src, X.dcterms.date, lit(doc.fetched))
+    if doc.pages:  # where each page starts in the text
+        add(src, X.gk.pageOffsets, lit(" ".join(str(p) for p in doc.pages)))
 
-    # the report
-    body_key = ident.body if ident.body == "government" else f"dept-{short_hash(ident.body_name or doc.source_id, 10)}"
-    report = minter.report(ident.region_code, body_key, ident.year, doc.source_id)
-    g.add((report, RDF.type, GK.AnnualReport))
-    g.add((report, GK.source, src))
-    g.add((report, GK.bodyKind, concept("body", ident.body)))
-    g.add((report, GK.level, concept("level", ident.level or "unknown")))
-    if ident.title:
-        g.add((report, DCTERMS.title, Literal(ident.title, lang="zh")))
+    # which report it is a copy of, and the report's identity as this copy prints it
+    report = report_iri(minter, ident, text)
+    add(report, X.gk.source, src)
+    add(src, X.gk.bodyKind, C("body", ident.body))
+    add(src, X.gk.level, C("level", ident.level or "unknown"))
     if ident.region_code:
-        region = region_description(minter, ident.region_code, shared)
-        g.add((report, GK.reportingRegion, region))
-        gov = minter.government(ident.region_code)
-        if ident.body == "government" or not ident.body_name:
-            body = gov
+        add(src, X.gk.reportingRegion, describe_region(b, ident.region_code))
+        if ident.body == "government" and ident.level != "township" or not ident.body_name:
+            body = describe_government(b, ident.region_code)
         else:
-            body = minter.agency(ident.region_code, ident.body_name)
-            g.add((body, ORG.subOrganizationOf, gov))
-            g.add((body, RDF.type, ORG.Organization))
-            g.add((body, SKOS.prefLabel, Literal(ident.body_name, lang="zh")))
-        g.add((report, GK.reportingBody, body))
-        shared.add((gov, RDF.type, ORG.Organization))
-        shared.add((gov, RDF.type, SDO.GovernmentOrganization))
-        shared.add((gov, GK.reportingRegion, region))
-        gz = gazetteer()
-        label = "国务院" if ident.region_code == STATE else gz.name(ident.region_code) + "人民政府"
-        shared.add((gov, SKOS.prefLabel, Literal(label, lang="zh")))
+            body = describe_agency(b, ident.region_code, ident.body_name)
+        add(src, X.gk.reportingBody, body)
+        b.body = body
     if ident.year:
-        g.add((report, GK.yearCovered, Literal(str(ident.year), datatype=XSD.gYear)))
+        add(src, X.gk.yearCovered, year_literal(ident.year))
+    if ident.title:
+        add(src, X.dcterms.title, lit(ident.title, lang="zh"))
     if ident.published:
-        g.add((report, DCTERMS.issued, Literal(ident.published, datatype=XSD.date)))
+        add(src, X.dcterms.issued, lit(ident.published, _DATE))
     if ident.index_number:
-        g.add((report, GK.indexNumber, Literal(ident.index_number)))
+        add(src, X.gk.indexNumber, lit(ident.index_number))
     if ident.report_number:
-        g.add((report, GK.reportNumber, Literal(ident.report_number)))
+        add(src, X.gk.reportNumber, lit(ident.report_number))
     for field_name in sorted(ident.spans):
-        g.add((report, GK.mention, b.mention(ident.spans[field_name])))
+        add(src, X.gk.mention, b.mention(ident.spans[field_name]))
+    _evidence(b, ident)
 
-    _citations(b, report, facts, shared)
-    _platforms(b, report, facts, ident.region_code)
-    _initiatives(b, report, facts)
-    _statistics(b, report, facts, ident)
-    _agencies(b, report, facts, ident.region_code)
-    return Built(g, shared, report)
+    _citations(b, facts)
+    _platforms(b, facts)
+    _initiatives(b, facts)
+    _statistics(b, facts)
+    _agencies(b, facts, ident.region_code)
+    return Built(doc.source_id, b.g, report, b.quads)
 
 
-def _citations(b: _Builder, report: URIRef, facts: Facts, shared: Graph) -> None:
-    g, m, sid = b.g, b.m, b.doc.source_id
+def _evidence(b: _Builder, ident: Identity) -> None:
+    """What decided who reports (leading claim first) and for which year, each with its span when it has one."""
+    items = [("region", e) for e in ident.evidence]
+    if ident.year_evidence is not None:
+        items.append(("year", ident.year_evidence))
+    for i, (what, e) in enumerate(items):
+        node = b.m.fact(b.key, "evidence", str(i))
+        b.add(b.src, X.gk.evidence, node)
+        b.add(node, X.rdf.type, X.gk.Evidence)
+        b.add(node, X.gk.evidenceFor, lit(what))
+        b.add(node, X.gk.evidenceKind, lit(e.kind))
+        if e.value:
+            b.add(node, X.gk.evidenceValue, lit(e.value))
+        if e.span[1] > e.span[0]:
+            b.add(node, X.gk.mention, b.mention(e.span))
+
+
+def _document(b: _Builder, c) -> ox.NamedNode:  # type: ignore[no-untyped-def]
+    """The cited document, described (once, in the documents graph) by what its IRI determines."""
+    m = b.m
+    if not (c.number and c.issuer):
+        doc = m.titled_document(c.title or "")
+        if b.first_time(doc):
+            b.shared("documents", doc, X.rdf.type, X.eli.LegalResource)
+            if c.title:
+                b.shared("documents", doc, X.eli.title, lit(c.title, lang="zh"))
+        return doc
+    doc = m.document(c.number, c.issuer.adcode)
+    if not b.first_time(doc):
+        return doc
+    add = lambda s, p, o: b.shared("documents", s, p, o)  # noqa: E731
+    issuer = m.issuer(c.issuer.code, c.issuer.adcode)
+    add(doc, X.rdf.type, X.eli.LegalResource)
+    add(doc, X.eli.id_local, lit(c.number))
+    if c.year:
+        add(doc, X.eli.date_document, year_literal(c.year))
+    add(doc, X.eli.passed_by, issuer)
+    add(doc, X.gk.issuerCode, lit(c.issuer.code))
+    add(doc, X.gk.issuerLevel, C("level", c.issuer.level))
+    if b.first_time(issuer):
+        add(issuer, X.rdf.type, X.gk.Issuer)
+        add(issuer, X.gk.issuerCode, lit(c.issuer.code))
+        if c.issuer.organ:
+            add(issuer, X.skos.prefLabel, lit(c.issuer.organ, lang="zh"))
+        if c.issuer.adcode:
+            add(issuer, X.gk.issuerRegion, describe_region(b, c.issuer.adcode))
+    if c.issuer.adcode:
+        add(doc, X.gk.issuerRegion, describe_region(b, c.issuer.adcode))
+    return doc
+
+
+def _citations(b: _Builder, facts: Facts) -> None:
+    m, key, add = b.m, b.key, b.add
     for c in facts.citations:
-        key = c.number or f"title:{c.title}"
-        node = m.fact(sid, "citation", short_hash(key))
-        g.add((report, GK.citation, node))
-        g.add((node, RDF.type, GK.Citation))
-        g.add((node, GK.mention, b.mention(c.span)))
-        if c.title:
-            g.add((node, GK.citedTitle, Literal(c.title)))
-        if c.alias:
-            g.add((node, GK.alias, Literal(c.alias)))
-        g.add((node, GK.titleOnly, Literal(c.number is None)))
+        node = m.fact(key, "citation", short_hash(c.number or f"title:{c.title}"))
+        add(b.src, X.gk.citation, node)
+        add(node, X.rdf.type, X.gk.Citation)
+        add(node, X.gk.citedDocument, _document(b, c))
+        add(node, X.gk.mention, b.mention(c.span))
+        add(node, X.gk.titleOnly, lit(c.number is None))
         if c.number and c.issuer:
-            doc = m.document(c.number, c.issuer.adcode)
-            g.add((node, GK.citedNumber, Literal(c.number)))
-            g.add((doc, ELI.id_local, Literal(c.number)))
-            if c.year:
-                g.add((doc, ELI.date_document, Literal(str(c.year), datatype=XSD.gYear)))
-            issuer = m.issuer(c.issuer.code, c.issuer.adcode)
-            g.add((doc, ELI.passed_by, issuer))
-            g.add((doc, GK.issuerCode, Literal(c.issuer.code)))
-            g.add((doc, GK.issuerLevel, concept("level", c.issuer.level)))
-            g.add((issuer, RDF.type, GK.Issuer))
-            g.add((issuer, GK.issuerCode, Literal(c.issuer.code)))
-            if c.issuer.organ:
-                g.add((issuer, SKOS.prefLabel, Literal(c.issuer.organ, lang="zh")))
-            if c.issuer.adcode:
-                region = region_description(m, c.issuer.adcode, shared)
-                g.add((doc, GK.issuerRegion, region))
-                g.add((issuer, GK.issuerRegion, region))
-        else:
-            doc = m.titled_document(c.title or "")
-        g.add((doc, RDF.type, ELI.LegalResource))
+            add(node, X.gk.citedNumber, lit(c.number))
         if c.title:
-            g.add((doc, ELI.title, Literal(c.title, lang="zh")))
-        g.add((node, GK.citedDocument, doc))
-        g.add((report, GK.cites, doc))
+            add(node, X.gk.citedTitle, lit(c.title))
+        if c.alias:
+            add(node, X.gk.alias, lit(c.alias))
 
 
-def _platforms(b: _Builder, report: URIRef, facts: Facts, region_code: str | None) -> None:
-    g, m, sid = b.g, b.m, b.doc.source_id
-    operator = g.value(report, GK.reportingBody)
+def _platforms(b: _Builder, facts: Facts) -> None:
+    m, key, add = b.m, b.key, b.add
     for p in facts.platforms:
-        node = m.fact(sid, "platform", f"{p.type}-{short_hash((p.name or '') + '|' + (p.url or ''))}")
-        g.add((report, GK.platform, node))
-        g.add((node, RDF.type, GK.Platform))
+        node = m.fact(key, "platform", f"{p.type}-{short_hash((p.name or '') + '|' + (p.url or ''))}")
+        add(b.src, X.gk.platform, node)
+        add(node, X.rdf.type, X.gk.Platform)
         if cls := _PLATFORM_CLASS.get(p.type):
-            g.add((node, RDF.type, cls))
-        g.add((node, GK.platformType, concept("platform", p.type)))
+            add(node, X.rdf.type, cls)
+        add(node, X.gk.platformType, C("platform", p.type))
         if p.name:
-            g.add((node, SDO.name, Literal(p.name)))
+            add(node, X.schema.name, lit(p.name))
         if p.url:
-            g.add((node, SDO.url, Literal(p.url)))
-            g.add((node, GK.suspiciousUrl, Literal(p.suspicious)))
-        if operator is not None:
-            g.add((node, GK.operatedBy, operator))
-        g.add((node, GK.mention, b.mention(p.span)))
+            add(node, X.schema.url, lit(p.url))
+            add(node, X.gk.suspiciousUrl, lit(p.suspicious))
+        if b.body is not None:
+            add(node, X.gk.operatedBy, b.body)
+        add(node, X.gk.mention, b.mention(p.span))
 
 
-def _initiatives(b: _Builder, report: URIRef, facts: Facts) -> None:
-    g, m = b.g, b.m
+def _initiatives(b: _Builder, facts: Facts) -> None:
     for i in facts.initiatives:
-        node = concept("initiative", i.notation) if i.notation else m.initiative(i.label)
-        g.add((report, GK.initiative, node))
-        if not i.notation:
-            g.add((node, RDF.type, SKOS.Concept))
-            g.add((node, SKOS.prefLabel, Literal(i.label, lang="zh")))
-            g.add((node, GK.candidate, Literal(True)))
+        if i.notation:
+            node = C("initiative", i.notation)
+        else:
+            node = b.m.initiative(i.label)
+            if b.first_time(node):
+                b.shared("initiatives", node, X.rdf.type, X.skos.Concept)
+                b.shared("initiatives", node, X.skos.prefLabel, lit(i.label, lang="zh"))
+                b.shared("initiatives", node, X.skos.inScheme, ox.NamedNode(scheme(CANDIDATE_SCHEME)))
+                b.shared("initiatives", node, X.gk.candidate, TRUE)
         # the span where the report names it, as printed (报告原文的写法)
         mention = b.mention(i.span)
-        g.add((report, GK.mention, mention))
-        g.add((mention, GK.initiative, node))
+        b.add(b.src, X.gk.mention, mention)
+        b.add(mention, X.gk.initiative, node)
 
 
-def _statistics(b: _Builder, report: URIRef, facts: Facts, ident) -> None:  # type: ignore[no-untyped-def]
-    g, m, sid = b.g, b.m, b.doc.source_id
+def _statistics(b: _Builder, facts: Facts) -> None:
+    """Each figure as this copy prints it (a reading); the report's observation is derived from its copies' readings."""
     for s in facts.statistics:
-        node = m.fact(sid, "obs", s.key)
-        g.add((node, RDF.type, QB.Observation))
-        g.add((node, QB.dataSet, m.dataset("disclosure-statistics")))
-        g.add((node, GK.report, report))
-        if ident.region_code:
-            g.add((node, SDMX_DIM.refArea, m.region(ident.region_code)))
-        if ident.year:
-            g.add((node, SDMX_DIM.refPeriod, Literal(str(ident.year), datatype=XSD.gYear)))
-        g.add((node, GK.indicator, concept("indicator", s.key)))
-        g.add((node, GK.value, Literal(_decimal(s.value), datatype=XSD.decimal)))
-        g.add((node, GK.approximate, Literal(s.approximate)))
-        g.add((node, GK.mention, b.mention(s.span)))
+        node = b.m.fact(b.key, "reading", s.key)
+        b.add(b.src, X.gk.reading, node)
+        b.add(node, X.rdf.type, X.gk.Reading)
+        b.add(node, X.gk.indicator, C("indicator", s.key))
+        b.add(node, X.gk.value, decimal_literal(s.value))
+        b.add(node, X.gk.approximate, lit(s.approximate))
+        b.add(node, X.gk.mention, b.mention(s.span))
 
 
-def _agencies(b: _Builder, report: URIRef, facts: Facts, region_code: str | None) -> None:
-    g, m = b.g, b.m
+def _agencies(b: _Builder, facts: Facts, region_code: str | None) -> None:
     if not region_code:
         return
-    gov = m.government(region_code)
     for a in facts.agencies:
-        node = m.agency(region_code, a.full_name)
-        g.add((report, GK.agency, node))
-        g.add((node, RDF.type, ORG.Organization))
-        g.add((node, SKOS.prefLabel, Literal(a.full_name, lang="zh")))
-        if a.name != a.full_name:
-            g.add((node, SKOS.altLabel, Literal(a.name, lang="zh")))
-        g.add((node, ORG.subOrganizationOf, gov))
-        g.add((node, GK.mention, b.mention(a.span)))
+        node = describe_agency(b, region_code, a.full_name)
+        b.add(b.src, X.gk.agency, node)
+        b.add(node, X.gk.mention, b.mention(a.span))

@@ -20,7 +20,9 @@ def _data_dir(name: str) -> Path:
 class Config:
     base_iri: str = DEFAULT_BASE
     max_file_bytes: int = 20 * 1024 * 1024  # a report larger than this is refused, not truncated
-    batch_reports: int = 200  # reports per bulk load into the store
+    batch_reports: int = 5000  # at most this many sources per bulk load into the store
+    batch_bytes: int = 64 * 1024 * 1024  # and at most this much N-Quads per bulk load
+    source_root: Path | None = None  # source keys relative to this directory (default: absolute paths)
     ontology_dir: Path = field(default_factory=lambda: _data_dir("ontology"))
     shapes_dir: Path = field(default_factory=lambda: _data_dir("shapes"))
     queries_dir: Path = field(default_factory=lambda: _data_dir("queries"))

@@ -1,6 +1,10 @@
-"""``explain``: a fact with the sentence it was read from."""
+"""``explain``: a fact with the sentence it was read from (and the page, for a paged source such as a PDF)."""
 
 from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -10,21 +14,76 @@ from kg.errors import QueryError
 _FACT = """
 PREFIX gk: <https://w3id.org/govkg/ontology#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
-SELECT ?fact ?p ?o ?start ?end ?exact ?prefix ?suffix ?file WHERE {
+SELECT ?fact ?p ?o ?start ?end ?exact ?prefix ?suffix ?file ?pages WHERE {
   { ?fact ?p ?o }
   OPTIONAL {
-    ?fact gk:mention ?m .
-    ?m gk:fromSource ?src ; oa:hasSelector ?pos , ?q .
-    ?pos oa:start ?start ; oa:end ?end .
-    ?q oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix .
+    # the fact's own spans; for a report, the spans of its copies that say who reports
+    { ?fact gk:mention ?m }
+    UNION { ?fact gk:source/gk:mention ?m FILTER NOT EXISTS { ?m gk:initiative [] } }
+    UNION { ?fact a gk:Mention BIND(?fact AS ?m) }
+    ?m gk:fromSource ?src ; oa:start ?start ; oa:end ?end ; oa:exact ?exact ; oa:prefix ?prefix ; oa:suffix ?suffix .
     ?src gk:fileName ?file .
+    OPTIONAL { ?src gk:pageOffsets ?pages }
   }
 }
 ORDER BY ?p ?o ?start
 """
+_EVIDENCE = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+SELECT ?fact ?file ?e ?for ?kind ?value ?exact WHERE {
+  ?fact gk:source ?src . ?src gk:fileName ?file ; gk:evidence ?e .
+  ?e gk:evidenceFor ?for ; gk:evidenceKind ?kind .
+  OPTIONAL { ?e gk:evidenceValue ?value }
+  OPTIONAL { ?e gk:mention/oa:exact ?exact }
+}
+ORDER BY ?file ?e
+"""
+_EXAMPLE = "id:report/321281/government/2016"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# what an IRI may hold unencoded (RFC 3986 reserved and unreserved characters, and % of an existing escape)
+_URI_SAFE = "!#$%&'()*+,-./:;=?@[]_~"
+
+
+def resolve_iri(given: str, base_iri: str) -> str:
+    """The IRI that ``given`` stands for: ``<…>``, a whole IRI as ``kg query`` prints it, or a prefixed name
+    (``id:report/…``, ``region:320700``, ``gk:Citation``). Characters outside ASCII are percent-encoded, the way
+    the data's IRIs are minted, so a name pasted with Chinese in it finds the same node.
+
+    Raises QueryError (exit 2) when ``given`` is none of these.
+    """
+    from kg.namespaces import prefix_candidates
+
+    text = given.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1].strip()
+    prefix, colon, local = text.partition(":")
+    known = prefix_candidates(base_iri)
+    if colon and prefix in known and not local.startswith("//"):
+        text = known[prefix] + local.replace("\\", "")  # a Turtle escape (id:org\/320700) is the character itself
+    if not _SCHEME.match(text) or not text.partition(":")[2]:
+        raise QueryError(
+            f"not an IRI: {given!r}",
+            hint=f"give a whole IRI as `kg query` prints it, <…>, or a prefixed name such as {_EXAMPLE}",
+        )
+    iri = quote(text, safe=_URI_SAFE)
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        raise QueryError(f"not an IRI: {given!r} ({exc})", hint=f"e.g. {_EXAMPLE}") from exc
+    return iri
+
+
+def page_of(offset: int, pages: str | None) -> int | None:
+    """The page (from 1) holding character ``offset``, from a source's ``gk:pageOffsets`` ("0 1532 3310")."""
+    if not pages:
+        return None
+    starts = [int(p) for p in pages.split()]
+    return bisect_right(starts, offset) if starts else None
 
 
 def explain_fact(store: ox.Store, iri: str, config: Config) -> str:
+    iri = resolve_iri(iri, config.base_iri)
     result = store.query(_FACT, use_default_graph_as_union=True, substitutions={ox.Variable("fact"): ox.NamedNode(iri)})
     assert isinstance(result, ox.QuerySolutions)
     rows = list(result)
@@ -42,11 +101,29 @@ def explain_fact(store: ox.Store, iri: str, config: Config) -> str:
                 r["prefix"].value,
                 r["exact"].value,
                 r["suffix"].value,
+                r["pages"].value if r["pages"] is not None else None,
             )
             for r in rows
             if r["exact"] is not None
         }
     )
-    for file, start, end, prefix, exact, suffix in quotes:
-        lines.append(f"  read from {file} [{start}:{end}]: …{prefix}【{exact}】{suffix}…")
+    for file, start, end, prefix, exact, suffix, pages in quotes:
+        page = page_of(start, pages)
+        where = f"{file} p. {page}" if page else file
+        lines.append(f"  read from {where} [{start}:{end}]: …{prefix}【{exact}】{suffix}…")
+    lines += _evidence_lines(store, iri)
     return "\n".join(lines) + "\n"
+
+
+def _evidence_lines(store: ox.Store, iri: str) -> list[str]:
+    """For a report: what in each copy decided who reports and for which year."""
+    result = store.query(
+        _EVIDENCE, use_default_graph_as_union=True, substitutions={ox.Variable("fact"): ox.NamedNode(iri)}
+    )
+    assert isinstance(result, ox.QuerySolutions)
+    out = []
+    for r in result:
+        said = r["exact"] or r["value"]
+        shown = f": 【{said.value}】" if said is not None else ""
+        out.append(f"  {r['for'].value} decided in {r['file'].value} by its {r['kind'].value}{shown}")
+    return out

@@ -1,16 +1,20 @@
 """Deterministic dumps of the store: Turtle (union of all graphs), TriG and N-Quads (graphs kept).
 
 Quads are sorted by their N-Quads form before serialization, so the same data gives byte-identical files whatever
-order the reports were ingested in. Prefixes are the project's, sorted.
+order the reports were ingested in. Prefixes are the project's, sorted, and only those under which no local name
+needs an escape (:func:`dump_prefixes`): an IRI that would need one is written whole.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.namespaces import prefix_candidates
 from kg.store import to_ox
 
 FORMATS = {
@@ -21,32 +25,49 @@ FORMATS = {
 }
 
 
-def prefixes(base_iri: str) -> dict[str, str]:
-    from kg.namespaces import ELI, OA, ONTOLOGY_IRI, SDMX_DIM, VOCAB_IRI
+# a local name that Turtle, TriG, rapper and rdflib read without escapes (PN_LOCAL's plain subset)
+_PLAIN_LOCAL = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?")
 
-    return dict(
-        sorted(
-            {
-                "dcat": "http://www.w3.org/ns/dcat#",
-                "dcterms": "http://purl.org/dc/terms/",
-                "eli": str(ELI),
-                "gk": ONTOLOGY_IRI,
-                "id": base_iri,
-                "oa": str(OA),
-                "org": "http://www.w3.org/ns/org#",
-                "prov": "http://www.w3.org/ns/prov#",
-                "qb": "http://purl.org/linked-data/cube#",
-                "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-                "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-                "schema": "https://schema.org/",
-                "sdmx-dimension": str(SDMX_DIM),
-                "skos": "http://www.w3.org/2004/02/skos/core#",
-                "v": VOCAB_IRI,
-                "void": "http://rdfs.org/ns/void#",
-                "xsd": "http://www.w3.org/2001/XMLSchema#",
-            }.items()
-        )
-    )
+
+def dump_prefixes(base_iri: str, iris: Iterable[str]) -> dict[str, str]:
+    """The prefixes a dump declares: those of :func:`~kg.namespaces.prefix_candidates` under which every IRI that
+    would be written with them has a plain local name.
+
+    Oxigraph writes each IRI with the longest prefix that matches it, escaping whatever a local name may not hold
+    (``id:org\\/320700\\/\\%E8…``). So a prefix under which some IRI would need an escape is left out, and those
+    IRIs are written whole (``<…/org/320700/government>``), or with a shorter prefix that stays plain. The choice
+    depends on the data only, so the dump stays byte-identical on re-run.
+    """
+    chosen = prefix_candidates(base_iri)
+    names = set(iris)
+    while True:
+        by_namespace = {ns: name for name, ns in chosen.items()}
+        dropped = set()
+        for iri in names:
+            if found := _longest_namespace(iri, by_namespace):
+                if not _PLAIN_LOCAL.fullmatch(iri[len(found) :]):
+                    dropped.add(by_namespace[found])
+        if not dropped:
+            return chosen
+        chosen = {name: ns for name, ns in chosen.items() if name not in dropped}
+
+
+def _longest_namespace(iri: str, namespaces: dict[str, str]) -> str | None:
+    for cut in range(len(iri), 0, -1):
+        if iri[cut - 1] in "/#" and iri[:cut] in namespaces:
+            return iri[:cut]
+    return None
+
+
+def _iris(items: Iterable[ox.Quad | ox.Triple]) -> set[str]:
+    out: set[str] = set()
+    for q in items:
+        for term in (q.subject, q.predicate, q.object, getattr(q, "graph_name", None)):
+            if isinstance(term, ox.NamedNode):
+                out.add(term.value)
+            elif isinstance(term, ox.Literal):
+                out.add(term.datatype.value)
+    return out
 
 
 MEDIA_TYPES = {
@@ -76,7 +97,8 @@ def export_store(store: ox.Store, out: Path, fmt: str, base_iri: str) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     with tmp.open("wb") as f:
-        ox.serialize(items, f, rdf_format, prefixes=prefixes(base_iri) if fmt in ("ttl", "trig") else None)
+        pfx = dump_prefixes(base_iri, _iris(items)) if fmt in ("ttl", "trig") else None
+        ox.serialize(items, f, rdf_format, prefixes=pfx)
     tmp.replace(out)
     return len(items)
 
@@ -112,5 +134,5 @@ def write_description(store: ox.Store, out: Path, fmt: str, base_iri: str) -> Pa
         key=lambda t: (str(t.subject), str(t.predicate), str(t.object)),
     )
     with path.open("wb") as f:
-        ox.serialize(items, f, ox.RdfFormat.TURTLE, prefixes=prefixes(base_iri))
+        ox.serialize(items, f, ox.RdfFormat.TURTLE, prefixes=dump_prefixes(base_iri, _iris(items)))
     return path

@@ -1,4 +1,8 @@
-"""Main text of an HTML page, and the page's own URL when it says it."""
+"""Main text of an HTML page, and the page's own URL when it says it.
+
+The page's ``<title>`` and ``og:title`` often carry the report's title (and so who reports) when the body starts at
+一、总体情况: each is put before the text when the text does not already begin with it.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ def html_to_text(markup: str) -> tuple[str, str | None]:
             url = str(found[0]).strip()
             break
     title = " ".join(doc.xpath("//title//text()")).strip()
+    og_title = " ".join(str(t) for t in doc.xpath('//meta[@property="og:title"]/@content')).strip()
     for el in doc.xpath("//" + " | //".join(_DROP)):
         el.drop_tree()
     for el in doc.xpath("//nav | //*[@class or @id]"):
@@ -53,6 +58,7 @@ def html_to_text(markup: str) -> tuple[str, str | None]:
     walk(body if body is not None else doc)
     text = "".join(parts)
     text = re.sub(r"[ \t\xa0]*\n[ \t\xa0\n]*", "\n", text).strip()
-    if title and title not in text[:500]:
-        text = title + "\n" + text
+    for heading in (title, og_title):
+        if heading and heading not in text[:500]:
+            text = heading + "\n" + text
     return text, url

@@ -15,9 +15,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pyoxigraph as ox
 
@@ -95,6 +97,34 @@ def parse_term(value: str) -> ox.NamedNode | ox.Literal:
     return ox.Literal(value)
 
 
+def _canonical_number(value: str) -> str:
+    from kg.extract.docnumbers import canonical_number
+
+    return canonical_number(value) or value
+
+
+def _file_name(value: str) -> str:
+    return PurePath(value.replace("\\", "/")).name or value
+
+
+# parameters whose values are normalized the way extraction writes them (by the name the queries give them)
+NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "number": _canonical_number,  # 国办发[2016]80号, 国办发（2016）80 → 国办发〔2016〕80号
+    "source": _file_name,  # examples/reports/seed-000.txt → seed-000.txt
+}
+
+
+def normalize_params(params: dict[str, str]) -> dict[str, str]:
+    """Parameter values as the data holds them: surrounding spaces dropped, 文号 canonical, a path as its file name."""
+    out = {}
+    for key, value in params.items():
+        value = value.strip()
+        if (normalize := NORMALIZERS.get(key)) and not value.startswith("<"):
+            value = normalize(value)
+        out[key] = value
+    return out
+
+
 def bind_params(
     query: NamedQuery, params: dict[str, str]
 ) -> dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
@@ -104,15 +134,110 @@ def bind_params(
         raise QueryError(
             f"query {query.name!r} has no parameter {', '.join(unknown)}", hint=f"its parameters: {declared}"
         )
-    return {ox.Variable(k): parse_term(v) for k, v in params.items()}
+    return {ox.Variable(k): parse_term(v) for k, v in normalize_params(params).items()}
+
+
+def nearest_values(
+    store: ox.Store, query: NamedQuery, params: dict[str, str], limit: int = 5, max_solutions: int = 100_000
+) -> dict[str, list[str]]:
+    """For each bound parameter, the values it could take that come nearest the one given (for a hint when a
+    query returns no rows): the query is run with that parameter unbound, reading at most ``max_solutions`` rows.
+    """
+    import difflib
+    from itertools import islice
+
+    given = normalize_params(params)
+    out: dict[str, list[str]] = {}
+    for key, value in given.items():
+        others = {k: v for k, v in given.items() if k != key}
+        subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): parse_term(v) for k, v in others.items()
+        }
+        result = store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None)
+        if not isinstance(result, ox.QuerySolutions) or key not in {v.value for v in result.variables}:
+            continue
+        seen = {term_value(sol[key]) for sol in islice(result, max_solutions)} - {""}
+        near = difflib.get_close_matches(value, sorted(seen), n=limit, cutoff=0.4)
+        out[key] = near or sorted(seen)[:limit]
+    return out
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGERS = {
+    XSD + t
+    for t in (
+        "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger",
+        "nonPositiveInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte",
+    )
+}  # fmt: skip
+_REALS = {XSD + "decimal", XSD + "double", XSD + "float"}
+IRI, BNODE, UNBOUND = "iri", "bnode", ""
+
+
+def term_kind(term: object) -> str:
+    """What a result cell holds: ``iri``, ``bnode``, ``""`` (unbound) or, for a literal, its datatype IRI."""
+    if term is None:
+        return UNBOUND
+    if isinstance(term, ox.NamedNode):
+        return IRI
+    if isinstance(term, ox.BlankNode):
+        return BNODE
+    if isinstance(term, ox.Literal):
+        return term.datatype.value
+    return UNBOUND
+
+
+def binding_kind(term: dict[str, str] | None) -> str:
+    """:func:`term_kind` of a term in SPARQL 1.1 JSON results (``{"type": "literal", "datatype": …}``)."""
+    if not term:
+        return UNBOUND
+    kind = term.get("type")
+    if kind == "uri":
+        return IRI
+    if kind == "bnode":
+        return BNODE
+    if "datatype" in term:
+        return term["datatype"]
+    return "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString" if "xml:lang" in term else XSD + "string"
+
+
+def typed_value(value: str, kind: str) -> object:
+    """A cell as JSON wants it: numbers as numbers, booleans as booleans, unbound as null, the rest as text."""
+    try:
+        if kind in _INTEGERS:
+            return int(value)
+        if kind in _REALS:
+            number = float(value)
+            return number if math.isfinite(number) else value  # JSON has no NaN or INF
+    except ValueError:
+        return value
+    if kind == XSD + "boolean" and value in ("true", "false", "1", "0"):
+        return value in ("true", "1")
+    if kind == UNBOUND and value == "":
+        return None
+    return value
 
 
 @dataclass
 class Table:
-    """A SELECT result: variable names and rows of plain string values (IRIs as IRIs, literals as lexical forms)."""
+    """A SELECT result: variable names and rows of plain string values (IRIs as IRIs, literals as lexical forms).
+
+    ``kinds`` says, per cell, what the value is (:func:`term_kind`), so JSON can be typed and IRIs printed whole.
+    """
 
     columns: list[str]
     rows: list[list[str]]
+    kinds: list[list[str]] | None = None
+
+    @classmethod
+    def from_solutions(cls, columns: list[str], solutions: Iterable[ox.QuerySolution]) -> Table:
+        terms = [[sol[c] for c in columns] for sol in solutions]
+        return cls(columns, [[term_value(t) for t in r] for r in terms], [[term_kind(t) for t in r] for r in terms])
+
+    def _kinds(self) -> list[list[str]]:
+        if self.kinds is not None:
+            return self.kinds
+        return [[IRI if re.match(r"^https?://\S+$", c) else XSD + "string" for c in r] for r in self.rows]
 
     def to_csv(self, delimiter: str = ",") -> str:
         buf = io.StringIO()
@@ -122,14 +247,22 @@ class Table:
         return buf.getvalue()
 
     def to_json(self) -> str:
-        return json.dumps([dict(zip(self.columns, r, strict=True)) for r in self.rows], ensure_ascii=False, indent=1)
+        records = [
+            {c: typed_value(v, k) for c, v, k in zip(self.columns, r, ks, strict=True)}
+            for r, ks in zip(self.rows, self._kinds(), strict=True)
+        ]
+        return json.dumps(records, ensure_ascii=False, indent=1)
 
     def to_text(self, max_width: int = 60) -> str:
-        def cut(s: str) -> str:
-            s = s.replace("\r", "").replace("\n", "⏎")
-            return s if len(s) <= max_width else s[: max_width - 1] + "…"
+        """An aligned table; long text is cut with "…", IRIs never are (so ``kg explain`` takes them as printed)."""
 
-        cells = [[cut(c) for c in r] for r in self.rows]
+        def cut(s: str, kind: str) -> str:
+            s = s.replace("\r", "").replace("\n", "⏎")
+            return s if kind in (IRI, BNODE) or len(s) <= max_width else s[: max_width - 1] + "…"
+
+        cells = [
+            [cut(c, k) for c, k in zip(r, ks, strict=True)] for r, ks in zip(self.rows, self._kinds(), strict=True)
+        ]
         widths = (
             [
                 max([_width(c) for c in col] + [_width(h)])
@@ -138,7 +271,7 @@ class Table:
             if cells
             else [_width(h) for h in self.columns]
         )
-        line = lambda r: "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True))  # noqa: E731
+        line = lambda r: "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
         out = [line(self.columns), "  ".join("-" * w for w in widths)] + [line(r) for r in cells]
         return "\n".join(out) + f"\n({len(self.rows)} rows)\n"
 
@@ -165,9 +298,9 @@ def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None
     subs = bind_params(query, params or {})
     try:
         if _read_only(store):
-            columns, rows = run_isolated(_select_rows, store, query.text, subs or None)
+            table = run_isolated(_select_table, store, query.text, subs or None)
         else:
-            columns, rows = _select_rows(store, query.text, subs or None)
+            table = _select_table(store, query.text, subs or None)
     except EngineFailure as exc:
         hint = "change the query; if it should work, it is an Oxigraph bug worth reporting"
         if "total order" in exc.death.detail:
@@ -182,7 +315,7 @@ def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None
         raise QueryError(f"{query.name}: {exc}", hint="a parameter must appear in the query's SELECT") from exc
     except TypeError as exc:
         raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results") from exc
-    return Table(columns, rows)
+    return table
 
 
 def _read_only(store: ox.Store) -> bool:
@@ -194,12 +327,12 @@ def _read_only(store: ox.Store) -> bool:
     return False
 
 
-def _select_rows(
+def _select_table(
     store: ox.Store, text: str, subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None
-) -> tuple[list[str], list[list[str]]]:
-    """The columns and rows of a SELECT (in the child of run_select)."""
+) -> Table:
+    """The answer of a SELECT (in the child of run_select)."""
     result = store.query(text, use_default_graph_as_union=True, substitutions=subs)
     if not isinstance(result, ox.QuerySolutions):
         raise TypeError("not a SELECT query")
     columns = [v.value for v in result.variables]
-    return columns, [[term_value(sol[c]) for c in columns] for sol in result]
+    return Table.from_solutions(columns, result)

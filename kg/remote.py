@@ -37,7 +37,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 
 from kg import __version__
 from kg.errors import KgError, QueryError
-from kg.queries import NamedQuery, Table, bind_params
+from kg.queries import NamedQuery, Table, bind_params, binding_kind
 from kg.snapshots import make_snapshot
 from kg.store import from_ox
 
@@ -237,7 +237,9 @@ def run_select_remote(
             "so the result may be cut",
             hint="narrow the query (--param), or raise the limit (Virtuoso: ResultSetMaxRows in [SPARQL] of virtuoso.ini)",
         )
-    return Table(columns, rows)
+    return Table(
+        columns, rows, [[binding_kind(b.get(c)) for c in columns] for b in data["results"].get("bindings", [])]
+    )
 
 
 # -- pushing the store ----------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""The embedded store: a pyoxigraph ``Store`` on disk.
+"""The embedded store: a pyoxigraph ``Store`` on disk, and its ingest ledger beside it.
 
-Each report lives in its own named graph; loading a graph replaces it whole, so re-ingesting never duplicates.
-Queries see the union of all graphs as their default graph.
+Each source lives in its own named graph, each report in the graph derived from its copies, each shared entity in
+one shared graph (see :mod:`kg.iris`); no triple is in two graphs, so the union default graph that queries see
+counts every triple once.
 """
 
 from __future__ import annotations
@@ -52,6 +53,49 @@ def _open(path: Path, *, read_only: bool, must_exist: bool) -> ox.Store:
         if "lock" not in str(exc).lower():
             hint = "is this directory an Oxigraph store?"
         raise StoreError(f"{path}: cannot open the store ({exc})", hint=hint) from exc
+
+
+def open_writer(path: Path, wait_seconds: float = 5.0):  # type: ignore[no-untyped-def]
+    """The store opened for writing, with its ledger (a store of an earlier layout is refused with how to rebuild)."""
+    from kg.ledger import Ledger
+
+    had_data = (Path(path) / "CURRENT").exists()
+    store = open_store(path, wait_seconds=wait_seconds)
+    has_data = had_data and next(iter(store.named_graphs()), None) is not None
+    try:
+        ledger = Ledger.open_for_store(path, store_has_data=has_data)
+    except StoreError:
+        del store
+        raise
+    return store, ledger
+
+
+def load_vocabularies(store: ox.Store, ledger, config) -> None:  # type: ignore[no-untyped-def]
+    """The ontology and concept schemes in their graph, loaded again only when their files changed."""
+    import hashlib
+
+    from kg.iris import Minter
+
+    files = sorted(Path(config.ontology_dir).glob("*.ttl"))
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
+    graph = Minter(config.base_iri, ox.NamedNode).shared_graph("vocabularies")
+    if ledger.meta("vocabularies") == digest and store.contains_named_graph(graph):
+        return
+    store.remove_graph(graph)
+    labels: dict[str, ox.BlankNode] = {}
+
+    def stable(term):  # type: ignore[no-untyped-def]
+        """A blank node (an RDF list's cells) labelled by where it first appears, so that every load is the same."""
+        if isinstance(term, ox.BlankNode):
+            return labels.setdefault(term.value, ox.BlankNode(f"vocab{len(labels)}"))
+        return term
+
+    quads = []
+    for p in files:
+        for t in ox.parse(path=str(p), format=ox.RdfFormat.TURTLE):
+            quads.append(ox.Quad(stable(t.subject), t.predicate, stable(t.object), graph))
+    store.bulk_extend(quads)
+    ledger.set_meta("vocabularies", digest)
 
 
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

@@ -38,11 +38,9 @@ def to_simplified(s: str) -> str:
     return "".join(c2 if len(c2 := conv.convert(ch)) == 1 else ch for ch in s)
 
 
-def _fold_width(ch: str) -> str:
-    o = ord(ch)
-    if 0xFF10 <= o <= 0xFF19 or 0xFF21 <= o <= 0xFF3A or 0xFF41 <= o <= 0xFF5A:
-        return chr(o - 0xFEE0)
-    return ch
+_WIDTH_TABLE = {o: o - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for o in range(r[0], r[1] + 1)}
+_HAN = re.compile("[\u4e00-\u9fff]+")
+_DROPPED = re.compile("[" + _ZERO_WIDTH + "\r]")
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class Text:
 
 
 def _is_traditional(s: str) -> bool:
-    sample = "".join(ch for ch in s[:4000] if "\u4e00" <= ch <= "\u9fff")
+    sample = "".join(_HAN.findall(s, 0, 4000))
     if not sample:
         return False
     changed = [a for a, b in zip(sample, _converter().convert(sample), strict=False) if a != b]
@@ -75,25 +73,26 @@ def _is_traditional(s: str) -> bool:
 
 
 def _apply(text: str, offsets: list[int], edits: list[tuple[int, int, str]]) -> tuple[str, list[int]]:
-    """Apply non-overlapping edits (longest first at a position); returns the new text and composed offsets."""
+    """Apply non-overlapping edits (longest first at a position); returns the new text and composed offsets.
+
+    Works on the stretches between edits (slices), not character by character: a report has a few hundred edits
+    and thousands of characters.
+    """
     edits.sort(key=lambda e: (e[0], -e[1]))
-    chars: list[str] = []
+    parts: list[str] = []
     new_offsets: list[int] = []
-    i = ei = 0
-    while i < len(text):
-        while ei < len(edits) and edits[ei][0] < i:
-            ei += 1
-        if ei < len(edits) and edits[ei][0] == i:
-            s, e, rep = edits[ei]
-            ei += 1
-            chars.extend(rep)
-            new_offsets.extend([offsets[s]] * len(rep))
-            i = e
+    i = 0
+    for s, e, rep in edits:
+        if s < i:  # overlaps an edit already applied
             continue
-        chars.append(text[i])
-        new_offsets.append(offsets[i])
-        i += 1
-    return "".join(chars), new_offsets
+        parts.append(text[i:s])
+        new_offsets.extend(offsets[i:s])
+        parts.append(rep)
+        new_offsets.extend([offsets[s]] * len(rep))
+        i = e
+    parts.append(text[i:])
+    new_offsets.extend(offsets[i:])
+    return "".join(parts), new_offsets
 
 
 def _noise_edits(text: str) -> list[tuple[int, int, str]]:
@@ -108,10 +107,13 @@ def normalize(original: str) -> Text:
     traditional = _is_traditional(original)
     base = to_simplified(original) if traditional else original
     # pass 1: one character for one, or dropped (width, zero-width, CR)
-    chars = [_fold_width(ch) for ch in base]
-    kept = [i for i, ch in enumerate(base) if ch not in _ZERO_WIDTH and ch != "\r"]
-    text = "".join(chars[i] for i in kept)
-    offsets = kept
+    folded = base.translate(_WIDTH_TABLE)
+    if _DROPPED.search(folded):
+        kept = [i for i, ch in enumerate(folded) if ch not in _ZERO_WIDTH and ch != "\r"]
+        text = "".join(folded[i] for i in kept)
+        offsets = kept
+    else:
+        text, offsets = folded, list(range(len(folded)))
     # pass 2: noise removal and collapsing, repeated until nothing changes (so normalizing twice changes nothing)
     for _ in range(5):
         edits = _noise_edits(text)

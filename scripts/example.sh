@@ -18,7 +18,8 @@ $KG export --store out/store --format ttl -o out/govkg.ttl
 $KG export --store out/store --format trig -o out/govkg.trig
 if $KG view --help >/dev/null 2>&1; then $KG view --store out/store -o out/views; fi
 echo
-echo "store:        out/store         (kg query most-cited --store out/store)"
+echo "store:        out/store         ($KG query most-cited --store out/store)"
 echo "dumps:        out/govkg.ttl  out/govkg.trig"
 [ -d out/views ] && echo "views:        out/views/index.html"
 echo "endpoint:     .venv/bin/kg serve --store out/store --views out/views   then open http://127.0.0.1:8000/ (views at /views/)"
+echo "kg on PATH:   . .venv/bin/activate   (then a bare kg works in this shell, as in the README)"

@@ -1,12 +1,17 @@
 #!/usr/bin/env sh
 # Set up govkg with its test tools and run the whole test suite.
-# As root on Debian, also installs what the tests drive: chromium (headless browser tests), raptor2-utils (rapper)
-# and virtuoso-opensource (virtuoso-t, the Virtuoso that the remote-store tests push into).
+# As root on Debian, also installs what the tests drive: chromium (headless browser tests) with a CJK font
+# (fonts-wqy-microhei: without one, Chinese renders as boxes in headless screenshots; the PDF tests embed it),
+# raptor2-utils (rapper), virtuoso-opensource (virtuoso-t, the Virtuoso that the remote-store tests push into), and
+# antiword and catdoc (the two converters of legacy Word .doc reports).
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   need=""
   command -v chromium >/dev/null 2>&1 || need="$need chromium"
+  [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need="$need fonts-wqy-microhei"
+  command -v antiword >/dev/null 2>&1 || need="$need antiword"
+  command -v catdoc >/dev/null 2>&1 || need="$need catdoc"
   command -v rapper >/dev/null 2>&1 || need="$need raptor2-utils"
   command -v virtuoso-t >/dev/null 2>&1 || need="$need virtuoso-opensource"
   if [ -n "$need" ]; then

@@ -26,7 +26,8 @@ def example_store(tmp_path_factory: pytest.TempPathFactory, config: Config) -> P
 
     store = tmp_path_factory.mktemp("store") / "store"
     summary = ingest([EXAMPLES, FIXTURES], store, config)
-    assert summary.reports == 12  # 5 examples, 5 fixture files, 2 JSONL records
+    assert summary.sources == 12  # 5 examples, 5 fixture files, 2 JSONL records
+    assert summary.reports == 11  # the GB18030 fixture is a copy of the county report
     return store
 
 

@@ -22,7 +22,8 @@ def test_ingest_reports_counts_and_skips(runner: CliRunner, tmp_path: Path) -> N
     res = runner.invoke(cli, ["ingest", str(FIXTURES), "--store", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
     lines = res.stderr.splitlines()
-    assert lines[0].startswith("ingested 7 reports, ") and lines[0].endswith("0 violations; 4 files skipped")
+    assert lines[0].startswith("ingested 7 sources of 6 reports, ")
+    assert lines[0].endswith("0 violations; 2 files skipped; 2 records skipped")
     assert f"  skipped {FIXTURES / 'binary.txt'}: binary data, not text" in lines
     assert f"  skipped {FIXTURES / 'empty.txt'}: empty file" in lines
 
@@ -39,7 +40,7 @@ def test_query_formats(runner: CliRunner, example_store: Path) -> None:
         "body": "government",
     } in rows
     csv_out = runner.invoke(cli, ["query", "most-cited", "--store", str(example_store), "--format", "csv"]).stdout
-    assert csv_out.splitlines()[0] == "number,title,issuer,issuer_level,reports,regions"
+    assert csv_out.splitlines()[0] == "number,title,issuer,issuer_level,reports,regions,title_only"
 
 
 def test_query_with_param(runner: CliRunner, example_store: Path) -> None:
@@ -129,5 +130,124 @@ def test_examples_are_bundled() -> None:
 
 
 def test_ingest_creates_missing_parent_directories(runner: CliRunner, tmp_path: Path) -> None:
-    res = runner.invoke(cli, ["ingest", str(FIXTURES / "county_report.txt"), "--store", str(tmp_path / "a" / "b" / "s")])
+    res = runner.invoke(
+        cli, ["ingest", str(FIXTURES / "county_report.txt"), "--store", str(tmp_path / "a" / "b" / "s")]
+    )
     assert res.exit_code == 0, res.output
+
+
+# -- what a new user trips over ---------------------------------------------------------------------------------
+REPORT = "https://w3id.org/govkg/id/report/321281/government/2016"
+
+
+def test_explain_of_something_that_is_not_an_iri_is_bad_input(runner: CliRunner, example_store: Path) -> None:
+    hint = "Hint: give a whole IRI as `kg query` prints it, <…>, or a prefixed name such as id:report/321281/government/2016\n"
+    for given in ["not-an-iri", "<>", "id", "https:"]:
+        res = runner.invoke(cli, ["explain", given, "--store", str(example_store)])
+        assert res.exit_code == 2, given
+        assert res.stderr == f"Error: not an IRI: {given!r}\n{hint}", given
+    res = runner.invoke(cli, ["explain", "<https://…>", "--store", str(example_store)])
+    assert res.exit_code == 2
+    assert res.stderr.startswith("Error: nothing is known about <https://%E2%80%A6>\nHint: copy an IRI from `kg query`")
+
+
+def test_explain_takes_an_iri_in_brackets_or_prefixed(runner: CliRunner, example_store: Path) -> None:
+    whole = runner.invoke(cli, ["explain", REPORT, "--store", str(example_store)])
+    assert whole.exit_code == 0 and "read from seed-000.txt [" in whole.stdout
+    for given in [f"<{REPORT}>", " id:report/321281/government/2016 ", "id:report\\/321281\\/government\\/2016"]:
+        res = runner.invoke(cli, ["explain", given, "--store", str(example_store)])
+        assert res.exit_code == 0, (given, res.output)
+        assert res.stdout == whole.stdout, given
+    # a name with Chinese in it finds the node minted with percent-encoding
+    res = runner.invoke(cli, ["explain", "id:doc/100000/国办发〔2016〕80号", "--store", str(example_store)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("<https://w3id.org/govkg/id/doc/100000/%E5%9B%BD%E5%8A%9E%E5%8F%91%E3%80%942016")
+
+
+def test_every_iri_in_table_output_is_whole_and_explainable(runner: CliRunner, example_store: Path) -> None:
+    res = runner.invoke(cli, ["query", "report-facts", "--store", str(example_store), "--param", "source=seed-001.txt"])
+    assert res.exit_code == 0, res.output
+    header, rule, *rows, count = res.stdout.splitlines()
+    assert header.split() == ["source", "fact", "kind", "start", "end", "quote"]
+    facts = {row.split()[1] for row in rows}
+    assert facts and all(f.startswith("https://w3id.org/govkg/id/") and "…" not in f for f in facts)
+    assert any(len(f) > 60 for f in facts)  # longer than a cell may be, and not cut
+    for fact in sorted(facts):
+        res = runner.invoke(cli, ["explain", fact, "--store", str(example_store)])
+        assert res.exit_code == 0 and "read from seed-001.txt [" in res.stdout, fact
+
+
+def test_table_output_cuts_long_text_never_iris() -> None:
+    from kg.queries import IRI, XSD, Table
+
+    iri = "https://w3id.org/govkg/id/fact/0123456789abcdef/citation/" + "%E5%9B%BD" * 10
+    table = Table(["fact", "quote"], [[iri, "长" * 80]], [[IRI, XSD + "string"]])
+    row = table.to_text(max_width=20).splitlines()[2]
+    assert row == f"{iri}  {'长' * 19}…"
+
+
+def test_json_output_is_typed(runner: CliRunner, example_store: Path) -> None:
+    res = runner.invoke(cli, ["query", "most-cited", "--store", str(example_store), "--format", "json"])
+    rows = json.loads(res.stdout)
+    assert rows and all(isinstance(r["reports"], int) and isinstance(r["regions"], int) for r in rows)
+    res = runner.invoke(cli, ["query", "eval/statistics", "--store", str(example_store), "--format", "json"])
+    rows = json.loads(res.stdout)
+    assert rows and all(isinstance(r["value"], float) and isinstance(r["approximate"], bool) for r in rows)
+    assert {"source": "seed-000.txt", "key": "requests_received", "value": 53.0, "approximate": False} in rows
+    res = runner.invoke(
+        cli,
+        ["query", "directive-diffusion", "--store", str(example_store), "--format", "json"]
+        + ["--param", "number=国办发〔2016〕80号"],
+    )
+    assert json.loads(res.stdout) == [
+        {
+            "number": "国办发〔2016〕80号",
+            "level": "city",
+            "year": 2017,
+            "adcode": "320700",
+            "region": "连云港市",
+            "lag": 1,
+        }
+    ]
+
+
+def _csv(runner: CliRunner, store: Path, name: str, *params: str) -> tuple[list[str], str]:
+    args = ["query", name, "--store", str(store), "--format", "csv"]
+    for p in params:
+        args += ["--param", p]
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    return res.stdout.splitlines()[1:], res.stderr
+
+
+def test_parameters_are_read_the_way_extraction_writes_them(runner: CliRunner, example_store: Path) -> None:
+    canonical, said = _csv(runner, example_store, "directive-diffusion", "number=国办发〔2016〕80号")
+    assert canonical and said == ""
+    for printed in ["国办发[2016]80号", "国办发（2016）80号", " 国办发【2016】80 ", "國辦發〔2016〕80號"]:
+        assert _csv(runner, example_store, "directive-diffusion", f"number={printed}")[0] == canonical, printed
+    by_name, _ = _csv(runner, example_store, "report-facts", "source=seed-000.txt")
+    assert by_name
+    for path in [str(EXAMPLES / "seed-000.txt"), "examples/reports/seed-000.txt", "examples\\reports\\seed-000.txt"]:
+        assert _csv(runner, example_store, "report-facts", f"source={path}")[0] == by_name, path
+
+
+def test_an_empty_result_hints_at_the_nearest_values(runner: CliRunner, example_store: Path) -> None:
+    rows, said = _csv(runner, example_store, "directive-diffusion", "number=国办发[2016]81号")
+    assert rows == []
+    lines = said.splitlines()
+    assert lines[0] == "note: --param number=国办发[2016]81号 was read as 国办发〔2016〕81号"
+    assert lines[1].startswith("no rows for number=国办发〔2016〕81号; nearest values: 国办发〔2016〕80号, ")
+    rows, said = _csv(runner, example_store, "report-facts", "source=seed-0001.txt")
+    assert rows == [] and said.startswith("no rows for source=seed-0001.txt; nearest values: seed-001.txt, ")
+
+
+def test_readme_runs_kg_the_way_a_fresh_clone_has_it() -> None:
+    """After scripts/example.sh, `kg` is in .venv/bin, not on PATH: each README block that runs a bare `kg`
+    activates the venv first."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```")[0].strip().splitlines() for b in readme.split("```sh")[1:]]
+    runs_kg = [b for b in blocks if any(ln.startswith("kg ") for ln in b)]
+    assert runs_kg
+    for block in runs_kg:
+        first_kg = next(i for i, ln in enumerate(block) if ln.startswith("kg "))
+        assert any(ln.startswith(". .venv/bin/activate") for ln in block[:first_kg]), block

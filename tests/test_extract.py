@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.extract.report import extract_facts
-from kg.gazetteer.issuers import resolve_issuer
-from kg.gazetteer.regions import gazetteer
+from kg.resolve.issuers import resolve_issuer
+from kg.resolve.regions import gazetteer
 from kg.text import normalize
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

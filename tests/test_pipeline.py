@@ -28,7 +28,7 @@ def test_summary_lists_each_skipped_file(example_store: Path, config: Config, tm
         "records.jsonl:2": skipped["records.jsonl:2"],
         "records.jsonl:3": "a record must be a JSON object {url, text|html, fetched}",
     }
-    assert summary.reports == 7 and summary.quads > 0
+    assert summary.sources == 7 and summary.reports == 6 and summary.quads > 0  # two of the files are one report
 
 
 def test_reingest_replaces_graphs(store_copy: Path, config: Config) -> None:
@@ -73,24 +73,30 @@ def test_turtle_dump_parses_with_rapper(example_store: Path, config: Config, tmp
 
 
 def test_every_stored_quote_is_the_original_text_at_its_offsets(example_store: Path, config: Config) -> None:
+    from kg.iris import Minter
+
+    minter = Minter(config.base_iri)
     originals = {
-        d.source_id: d.text for d in read_sources([EXAMPLES, FIXTURES], config.max_file_bytes) if hasattr(d, "text")
+        str(minter.source(d.source_id)): d.text
+        for d in read_sources([EXAMPLES, FIXTURES], config.max_file_bytes)
+        if hasattr(d, "text")
     }
     store = open_store(example_store, read_only=True)
     rows = list(
         store.query(
             """PREFIX gk: <https://w3id.org/govkg/ontology#> PREFIX oa: <http://www.w3.org/ns/oa#>
-           PREFIX dcterms: <http://purl.org/dc/terms/>
-           SELECT ?id ?start ?end ?exact WHERE {
-             ?m a gk:Mention ; gk:fromSource ?src ; oa:hasSelector ?p , ?q .
-             ?src dcterms:identifier ?id . ?p oa:start ?start ; oa:end ?end . ?q oa:exact ?exact }""",
+           SELECT ?src ?start ?end ?exact ?prefix ?suffix WHERE {
+             ?m a gk:Mention ; gk:fromSource ?src ; oa:start ?start ; oa:end ?end ; oa:exact ?exact ;
+                oa:prefix ?prefix ; oa:suffix ?suffix }""",
             use_default_graph_as_union=True,
         )
     )
     assert len(rows) > 200
     for r in rows:
-        text = originals[r["id"].value]
-        assert text[int(r["start"].value) : int(r["end"].value)] == r["exact"].value
+        text = originals[r["src"].value]
+        start, end = int(r["start"].value), int(r["end"].value)
+        assert text[start:end] == r["exact"].value
+        assert text[:start].endswith(r["prefix"].value) and text[end:].startswith(r["suffix"].value)
 
 
 def test_every_fact_has_a_mention(example_store: Path) -> None:
@@ -113,8 +119,15 @@ def test_stored_graphs_conform(example_store: Path, config: Config) -> None:
     assert result.conforms, [v for v in result.violations if v.severity == "Violation"][:5]
 
 
-def test_one_named_graph_per_source(example_store: Path) -> None:
+def test_one_named_graph_per_source(example_store: Path, config: Config) -> None:
+    """A graph per source, one per report (the county report has two copies), per cited document's summary."""
     store = open_store(example_store, read_only=True)
     graphs = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
-    per_source = {g for g in graphs if not g.endswith(("/regions", "/vocabularies"))}
-    assert len(per_source) == 12
+    base = config.base_iri + "graph/"
+    assert len({g for g in graphs if g.startswith(base + "source/")}) == 12
+    assert len({g for g in graphs if g.startswith(base + "report/")}) == 11
+    assert {g[len(base) :] for g in graphs if g.count("/") == base.count("/")} == {
+        "agencies", "documents", "initiatives", "regions", "vocabularies",
+    }  # fmt: skip
+
+

@@ -18,7 +18,9 @@ ARGS = {
     "views/diffusion": {"doc": str(Minter(Config().base_iri).document("国办发〔2016〕80号", "100000"))},
 }
 # queries that find problems: on conforming example data they return no rows
-EMPTY_ON_EXAMPLES = {"rules/citation-after-report", "rules/published-before-year-end"}
+EMPTY_ON_EXAMPLES = {
+    "rules/citation-after-report", "rules/copies-disagree", "rules/one-graph", "rules/published-before-year-end",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
@@ -62,3 +64,17 @@ def test_published_before_year_rule_flags_inconsistent_dates(store_copy: Path) -
     q = next(q for q in QUERIES if q.name == "rules/published-before-year-end")
     rows = run_select(store, q).rows
     assert any(row[0] == r.value for row in rows)
+
+
+def test_one_graph_rule_flags_a_triple_in_a_second_graph(store_copy: Path) -> None:
+    import pyoxigraph as ox
+
+    store = ox.Store(str(store_copy))
+    report = ox.NamedNode("https://w3id.org/govkg/id/report/321281/government/2016")
+    level = next(store.quads_for_pattern(report, ox.NamedNode("https://w3id.org/govkg/ontology#level"), None, None))
+    stray = ox.NamedNode("https://w3id.org/govkg/id/graph/extra")
+    store.add(ox.Quad(level.subject, level.predicate, level.object, stray))
+    q = next(q for q in QUERIES if q.name == "rules/one-graph")
+    rows = [dict(zip(run_select(store, q).columns, row, strict=True)) for row in run_select(store, q).rows]
+    assert [(r["focus"], r["path"]) for r in rows] == [(report.value, level.predicate.value)]
+    assert stray.value in rows[0]["value"]

@@ -21,19 +21,18 @@ PREFIXES = """
 CONFORMING = (
     PREFIXES
     + """
-id:src a gk:SourceDocument ; gk:fileName "a.txt" ; gk:characters 10 ;
+id:src a gk:SourceDocument ; gk:fileName "a.txt" ; gk:characters 10 ; gk:mention id:m ;
     gk:sha256 "0000000000000000000000000000000000000000000000000000000000000000" .
 id:rep a gk:AnnualReport ; gk:source id:src ; gk:reportingRegion id:r321281 ; gk:level lv:county ;
     gk:bodyKind bk:government ; gk:yearCovered "2016"^^xsd:gYear ; dcterms:issued "2017-02-28"^^xsd:date ;
-    gk:reportNumber "兴政办发〔2017〕3号" ; gk:mention id:m .
-id:m a gk:Mention ; gk:fromSource id:src ; oa:hasSelector id:pos , id:quote .
-id:pos a oa:TextPositionSelector ; oa:start 0 ; oa:end 4 .
-id:quote a oa:TextQuoteSelector ; oa:exact "2016" .
+    gk:reportNumber "兴政办发〔2017〕3号" ; gk:copies 1 .
+id:m a gk:Mention ; gk:fromSource id:src ; oa:start 0 ; oa:end 4 ; oa:exact "2016" ; oa:prefix "" ; oa:suffix "年" .
 id:cit a gk:Citation ; gk:citedDocument id:doc ; gk:mention id:m ; gk:titleOnly false ; gk:citedNumber "国办发〔2016〕19号" .
 id:doc a eli:LegalResource ; eli:id_local "国办发〔2016〕19号" ; eli:passed_by id:issuer ;
     gk:issuerLevel lv:national ; eli:date_document "2016"^^xsd:gYear .
 id:issuer a gk:Issuer .
-id:obs a qb:Observation ; gk:indicator ind:requests_received ; gk:value 53.0 ; gk:report id:rep ; gk:mention id:m .
+id:obs a qb:Observation ; gk:indicator ind:requests_received ; gk:value "53"^^xsd:decimal ; gk:report id:rep ; gk:mention id:m .
+id:rd a gk:Reading ; gk:indicator ind:requests_received ; gk:value "53"^^xsd:decimal ; gk:approximate false ; gk:mention id:m .
 id:plat a gk:Platform ; gk:platformType pf:wechat ; gk:mention id:m .
 id:r321281 a gk:Region ; gk:adcode "321281" ; rdfs:label "兴化市"@zh ; schema:containedInPlace id:r321200 ; gk:province id:r320000 .
 id:r321200 a gk:Region ; gk:adcode "321200" ; rdfs:label "泰州市"@zh ; schema:containedInPlace id:r320000 ; gk:province id:r320000 .
@@ -48,10 +47,9 @@ VIOLATIONS = {
     "NumberedDocumentShape": ("id:doc eli:passed_by id:issuer .", ""),
     "RegionShape": ("", 'id:r321281 gk:adcode "32128" .'),
     "SubProvincialRegionShape": ("id:r321281 schema:containedInPlace id:r321200 .", ""),
-    "MentionShape": ("id:m gk:fromSource id:src .", ""),
-    "PositionShape": ("id:pos oa:end 4 .", "id:pos oa:end -1 ."),
-    "QuoteShape": ('id:quote oa:exact "2016" .', 'id:quote oa:exact "" .'),
-    "ObservationShape": ("id:obs gk:value 53.0 .", "id:obs gk:value -1.0 ."),
+    "MentionShape": ("id:m oa:end 4 .", "id:m oa:end -1 ."),
+    "ObservationShape": ("id:obs gk:value \"53\"^^xsd:decimal .", "id:obs gk:value -1.0 ."),
+    "ReadingShape": ("id:rd gk:mention id:m .", ""),
     "PlatformShape": ("id:plat gk:platformType pf:wechat .", ""),
 }
 GKS = "https://w3id.org/govkg/shapes#"

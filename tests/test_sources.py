@@ -43,10 +43,27 @@ def test_too_large_is_refused_not_truncated() -> None:
 
 
 def test_missing_and_unsupported(tmp_path: Path) -> None:
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    (err,) = _read(pdf)
-    assert isinstance(err, InputError) and "unsupported file type .pdf" in err.reason
+    sheet = tmp_path / "report.xlsx"
+    sheet.write_bytes(b"PK\x03\x04")
+    (err,) = _read(sheet)
+    assert isinstance(err, InputError) and err.reason == "unsupported file type .xlsx"
+    assert err.hint == "give .txt, .html, .jsonl, .pdf, .docx or .doc"
+    (err,) = _read(tmp_path / "gone.pdf")
+    assert isinstance(err, InputError) and err.reason == "no such file"
+
+
+def test_documents_in_a_directory_are_read_not_ignored(tmp_path: Path) -> None:
+    from .documents_support import write_docx, write_pdf
+
+    text = (FIXTURES / "county_report.txt").read_text(encoding="utf-8")
+    write_pdf(text, tmp_path / "a.pdf")
+    write_docx(text, tmp_path / "b.docx")
+    docs = {d.file_name: d for d in _read(tmp_path) if isinstance(d, SourceDocument)}
+    assert sorted(docs) == ["a.pdf", "b.docx"]
+    assert docs["a.pdf"].media_type == "application/pdf" and docs["a.pdf"].pages[0] == 0
+    assert docs["b.docx"].pages == () and docs["b.docx"].text.splitlines() == text.strip("\n").splitlines()
+    flat = lambda s: "".join(s.split())  # noqa: E731
+    assert flat(docs["a.pdf"].text) == flat(text)
 
 
 def test_html_main_text_and_url() -> None:
@@ -60,7 +77,8 @@ def test_html_main_text_and_url() -> None:
 
 def test_jsonl_records_keep_url_and_fetch_date() -> None:
     docs = [d for d in _read(FIXTURES / "records.jsonl") if isinstance(d, SourceDocument)]
-    assert [d.source_id for d in docs] == ["records.jsonl#1", "records.jsonl#4"]
+    # a record is its URL (fetched again, it replaces itself), else its file and line
+    assert [d.source_id for d in docs] == ["url:http://www.example.gov.cn/a/report-a.html", "url:http://www.example.gov.cn/b/report-b.html"]
     assert docs[0].url.endswith("report-a.html") and docs[0].fetched == "2020-02-01"
     assert docs[1].media_type == "text/html" and "黄石市2019年" in docs[1].text
 

@@ -342,3 +342,18 @@ def test_diffusion_splits_per_province_when_too_big(store, data) -> None:  # typ
         regions = [n for n, a in page.graph.nodes(data=True) if a["kind"] == "region"]
         assert all(page.graph.in_degree(n) == 1 for n in regions)  # every region still hangs from something
         assert D1 in page.graph
+
+
+def test_views_of_a_store_that_cites_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Reports that cite nothing give empty networks, not an error."""
+    from kg.config import Config
+    from kg.pipeline import ingest
+    from kg.store import open_store
+    from kg.views import write_views
+
+    report = tmp_path / "in" / "r.txt"
+    report.parent.mkdir()
+    report.write_text("宜兴市人民政府2018年政府信息公开工作年度报告\n全年收到政府信息公开申请5件。\n", encoding="utf-8")
+    assert ingest([report.parent], tmp_path / "store", Config()).reports == 1
+    summary = write_views(open_store(tmp_path / "store", read_only=True), tmp_path / "views", Config())
+    assert (tmp_path / "views" / "index.html").is_file() and summary.counts["reports"] == 1

@@ -1,4 +1,8 @@
-"""Cited documents: every 发文字号 with the 《title》 it is cited with, title-only citations and their aliases."""
+"""Cited documents: every 发文字号 with the 《title》 it is cited with, title-only citations and their aliases.
+
+Each citation keeps its 机关代字 as printed (``issuer_code``); which organ and region issued it is decided by
+:func:`kg.resolve.issuers.resolve_issuer` once the reporting region is known.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import re
 
 from kg.extract.docnumbers import find_numbers
 from kg.extract.facts import Citation, Identity
-from kg.gazetteer.issuers import resolve_issuer
 
 _OPENERS = {"《": "》", "〈": "〉", "<": ">"}
 _NORMATIVE_END = re.compile(
@@ -60,20 +63,18 @@ def extract_citations(norm: str, identity: Identity) -> list[Citation]:
             numbered_title_spans.add((found[1], found[2]))
         c = out.get(n.canonical)
         if c is None:
-            issuer = resolve_issuer(n.code, identity.region_code, title)
             out[n.canonical] = Citation(
                 number=n.canonical,
                 raw=n.raw,
                 title=title,
-                issuer=issuer,
+                issuer=None,
                 span=(n.start, n.end),
                 year=n.year,
                 title_span=(found[1], found[2]) if found else None,
+                issuer_code=n.code,
             )
         elif c.title is None and title:
             c.title, c.title_span = title, (found[1], found[2])  # type: ignore[index]
-            if c.issuer and c.issuer.level == "unknown":
-                c.issuer = resolve_issuer(n.code, identity.region_code, title)
     citations = list(out.values())
     citations += _title_only(norm, numbered_title_spans, {c.title for c in citations if c.title}, identity)
     return citations

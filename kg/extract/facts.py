@@ -1,8 +1,20 @@
-"""The typed facts extractors produce. Spans are offsets into ``Text.norm``."""
+"""The typed facts extractors produce, and what resolution adds to them. Spans are offsets into ``Text.norm``.
+
+Extractors fill in what the text says (names as printed, 机关代字, claims about the author); the resolver
+(:mod:`kg.resolve`) fills in what it refers to (region codes, issuers, full agency names) and the evidence that
+decided.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from kg.resolve.identity import Evidence
+from kg.resolve.issuers import Issuer
+
+__all__ = [
+    "Agency", "Citation", "Evidence", "Facts", "Identity", "Initiative", "Issuer", "Platform", "Span", "Statistic",
+]  # fmt: skip
 
 Span = tuple[int, int]
 
@@ -21,14 +33,14 @@ class Identity:
     report_number: str | None = None
     title: str | None = None
     spans: dict[str, Span] = field(default_factory=dict)  # field name -> where it was read
-
-
-@dataclass
-class Issuer:
-    code: str  # 机关代字: 国办发, 苏政办发
-    level: str  # national | province | city | county | unknown
-    adcode: str | None
-    organ: str | None  # 国务院办公厅, 江苏省人民政府办公厅
+    # what the text says about its author (every claim, as printed), for the resolver
+    claims: list[Evidence] = field(default_factory=list)
+    # the claims that decided the region, each with the code it names (leading claim first); empty when unknown
+    evidence: list[Evidence] = field(default_factory=list)
+    # claims that named another region: when they weigh as much as the leading claim, the region is left unknown
+    conflicting: list[Evidence] = field(default_factory=list)
+    year_evidence: Evidence | None = None  # where the year covered was read (kind: title, period, report_name, opening)
+    compiled: bool = False  # the report says it was compiled from its departments' and lower governments' reports
 
 
 @dataclass
@@ -41,6 +53,7 @@ class Citation:
     year: int | None = None
     alias: str | None = None
     title_span: Span | None = None
+    issuer_code: str | None = None  # the 机关代字 as printed (trimmed), which the resolver turns into ``issuer``
 
 
 @dataclass
@@ -70,8 +83,10 @@ class Statistic:
 @dataclass
 class Agency:
     name: str  # as printed: 市发改委
-    full_name: str  # 连云港市发展和改革委员会
+    full_name: str  # 连云港市发展和改革委员会 (set by the resolver)
     span: Span
+    tier: str | None = None  # 市
+    short: str | None = None  # 发改委
 
 
 @dataclass

@@ -1,19 +1,24 @@
-"""Who reports, for which year: region (GB/T 2260), level, government or department, dates, 索引号, own 文号.
+"""Who reports, for which year: the claims a report makes about its author, its year, dates, 索引号, own 文号.
 
-The reporting body is read from the report's title (``X2016年政府信息公开工作年度报告``, also when it is quoted in
-the body or broken over lines); without a title, from how the text names its own portal and contact office. A
-department's report carries its government's region; a central department is the State (100000, national).
+The text says who reports in many places, not only in a title line (``X2016年政府信息公开工作年度报告``, also when it
+is quoted in the body or broken over lines): the opening sentence (``2015年,眉山市按照…``), who compiled it
+(``由海南省地震局办公室编制``), the contact office, the publisher field and breadcrumbs of the page, the portal's and
+accounts' names, the page's host, a 索引号 that begins with a unified social credit code, local documents it cites,
+and how it calls itself (我省, 我区). They are collected here as printed, as :class:`Evidence`; which region they
+name, and whether they agree, is decided by :func:`kg.resolve.identity.attribute`.
+
+The year covered is the title's, else the statistics period's (统计期限自2015年1月1日), else the year of the
+report's own name (2009年年报), else the year that opens the first paragraph (2014年,全市…).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from functools import lru_cache
 
 from kg.extract.docnumbers import find_numbers
 from kg.extract.facts import Identity
-from kg.gazetteer.regions import STATE, Gazetteer, gazetteer
+from kg.resolve.identity import Evidence, is_spam
+from kg.resolve.names import RegionParse, parse_name, region_suffix
 
 _WS = r"[\s|]*"
 
@@ -49,9 +54,6 @@ _ABOUT = re.compile(r"^关于")  # 关于昭苏县2020年政府信息公开工�
 _CENTRAL_BODY = re.compile(
     r"^(?:国家|国务院|中华人民共和国|中国)[\u4e00-\u9fff]{1,20}|^[\u4e00-\u9fff]{1,10}(?:部|总署|总局)$"
 )
-_GOV_BODY = re.compile(r"^(?:人民政府|政府)?$")
-_OFFICE_BODY = re.compile(r"^(?:人民政府|政府)(?:办公厅|办公室)$")
-_TOWNSHIP = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:镇|乡|街道办事处|街道))(?:人民政府|政府|办事处)?$")
 _COMPILED = re.compile(
     r"(?:综合|汇总|根据)[^。]{0,60}?(?:各县|各区|各市|各乡|各部门|各委|各级|市政府各|省政府各|县政府各|区政府各)[^。]{0,80}?(?:年度报告|工作情况|报告)[^。]{0,10}?编制"
 )
@@ -111,154 +113,99 @@ def _valid_date(y: int, m: int, d: int) -> str | None:
         return None
 
 
-class _RegionParse:
-    """A name like 淮北市烈山区人民政府 split into regions and the body after them."""
-
-    def __init__(self, regions: list[tuple[str, list[str]]], rest: str) -> None:
-        self.regions = regions  # (matched name, candidate codes), outermost first
-        self.rest = rest
-
-
-def _parse_name(g: Gazetteer, name: str) -> _RegionParse:
-    regions: list[tuple[str, list[str]]] = []
-    i = 0
-    while i < len(name):
-        for j in range(min(len(name), i + 12), i + 1, -1):
-            cands = g.candidates(name[i:j])
-            if cands:
-                regions.append((name[i:j], cands))
-                i = j
-                break
-        else:
-            break
-    return _RegionParse(regions, name[i:])
-
-
-def _choose(g: Gazetteer, parse: _RegionParse, mentions: Counter[str]) -> str | None:
-    """The most specific region of a parsed name, consistent with its outer regions and the text's mentions."""
-    chosen: str | None = None
-    for _, cands in parse.regions:
-        cur = [c for c in cands if c in g.current] or cands
-        if chosen:
-            inside = [c for c in cur if c.startswith(chosen[:2] if chosen.endswith("0000") else chosen[:4])]
-            cur = inside or cur
-        if len(cur) > 1:
-            cur.sort(key=lambda c: (-sum(mentions.get(a, 0) for a in g.ancestors(c)), c not in g.current, c))
-        chosen = g.successor(cur[0]) or cur[0]
-    return chosen
-
-
-@lru_cache(maxsize=1)
-def _upper_regions() -> tuple[tuple[str, str], ...]:
-    """(code, name) of every current province and city: the names counted in each report, listed once."""
-    g = gazetteer()
-    return tuple((c, r.name) for c, r in sorted(g.current.items()) if r.level in ("province", "city") and c != STATE)
-
-
-def _mentions(text: str) -> Counter[str]:
-    """How often the text names each province and city, for disambiguation."""
-    counts: Counter[str] = Counter()
-    for code, name in _upper_regions():
-        if n := text.count(name):
-            counts[code] += n
-    return counts
-
-
-def extract_identity(norm: str) -> Identity:
-    g = gazetteer()
+def extract_identity(norm: str, url: str | None = None) -> Identity:
+    """The report's claims about its author (``Identity.claims``), year, dates, 索引号 and own 文号. The region,
+    level and body are left for :func:`kg.resolve.identity.attribute` to decide from the claims."""
     ident = Identity()
     head = norm[:3000]
-    mentions = _mentions(norm[:6000])
-
-    # --- title
-    best = None
-    matches = sorted(
-        list(TITLE_RE.finditer(norm[:8000])) + list(TITLE_YEAR_FIRST_RE.finditer(norm[:8000])), key=lambda m: m.start()
-    )
-    for m in matches:
-        name, name_start, parse = _title_name(g, m)
-        tail = m.groupdict().get("tail")
-        if tail and not re.fullmatch(r"(?:本级|全市|全县|全区|全省)?", tail):
-            continue
-        year = int(m.group("year"))
-        central = bool(_CENTRAL_BODY.match(name)) and not parse.regions
-        if central and (branch := _region_suffix(g, name, whole=False)) is not None:
-            # a vertical agency's local branch: 国家税务总局江苏省税务局 reports for 江苏省
-            parse, central = _RegionParse(branch.regions, name), False
-        is_report = m.group("end").startswith("报")
-        score = (2 if (parse.regions and not _is_spam(parse.rest)) or central else (1 if name else 0)) + (
-            0.5 if is_report else 0
-        )
-        if best is None or score > best[0]:
-            best = (score, m, name, year, parse, central, name_start)
-        if score >= 2.5:
-            break
+    best = _best_title(norm)
     if best:
-        _, m, name, year, parse, central, name_start = best
-        ident.year = year
+        name, name_start, m = best
+        ident.year = int(m.group("year"))
         ident.spans["year"] = (m.start("year"), m.end("year"))
+        ident.year_evidence = Evidence("title", ident.spans["year"], m.group("year"))
         ident.title = re.sub(r"\s+", "", norm[min(name_start, m.start("year")) : m.end()]).lstrip('》”"')
         if name:
-            ident.spans["region"] = (_start_of_last(norm, m.end("name"), len(name)), m.end("name"))
-        if central:
-            ident.region_code, ident.level, ident.body, ident.body_name = STATE, "national", "department", name
-        elif parse.regions:
-            _set_body(g, ident, parse, mentions, name)
-
-    if ident.region_code is None:
-        _identity_from_mentions(g, ident, norm, mentions)
-        if best and (dm := _TIER_DEPARTMENT.match(best[2])):
-            ident.body, ident.body_name = "department", (ident.region_name or "") + dm.group(1)
-        elif best and _TOWNSHIP.match(best[2]) and ident.region_code and ident.level == "county":
-            # a township names only itself: its county comes from the rest of the text
-            ident.level, ident.body, ident.body_name = "township", "government", best[2]
-    if (
-        ident.region_code
-        and ident.body == "department"
-        and _OFFICE_BODY.match(ident.body_suffix or "")
-        and _COMPILED.search(norm[:4000])
-    ):
-        ident.body = "government"
-    if ident.region_code and ident.level is None:
-        r = g.get(ident.region_code)
-        ident.level = r.level if r else None
-        ident.region_name = r.name if r else None
-
-    # --- year from the statistics period when the title gave none
-    if ident.year is None and (pm := PERIOD_RE.search(norm[:6000])):
-        ident.year = int(pm.group(1))
-        ident.spans["year"] = pm.span(1)
-
-    # --- dates, 索引号, own 文号
+            span = (_start_of_last(norm, m.end("name"), len(name)), m.end("name"))
+            ident.spans["region"] = span
+            ident.claims.append(Evidence("title", span, name))
+    ident.claims += _claims(norm)
+    if url:
+        ident.claims.append(Evidence("url", (0, 0), url))
+    ident.compiled = bool(_COMPILED.search(norm[:4000]))
+    if ident.year is None:
+        _year(ident, norm)
     _dates(ident, norm)
     if im := INDEX_RE.search(head) or INDEX_LINE_RE.search(head[:800]):
         ident.index_number = im.group(1)
         ident.spans["index_number"] = im.span(1)
+        if cm := _CREDIT_CODE.match(im.group(1)):
+            ident.claims.append(Evidence("index_number", (im.start(1) + 2, im.start(1) + 8), cm.group(1)))
     _own_number(ident, norm)
     return ident
 
 
-def _clean_name(g: Gazetteer, raw: str) -> tuple[str, _RegionParse]:
-    """The name without lead words (现公布…, 关于), and its parse."""
+def _best_title(norm: str) -> tuple[str, int, re.Match[str]] | None:
+    """The title line: among the title-shaped matches, the first that names a region (or a central body) and ends
+    in 报告; else the best-scoring one."""
+    best: tuple[float, str, int, re.Match[str]] | None = None
+    matches = sorted(
+        list(TITLE_RE.finditer(norm[:8000])) + list(TITLE_YEAR_FIRST_RE.finditer(norm[:8000])), key=lambda m: m.start()
+    )
+    for m in matches:
+        name, name_start, parse = _title_name(m)
+        tail = m.groupdict().get("tail")
+        if tail and not re.fullmatch(r"(?:本级|全市|全县|全区|全省)?", tail):
+            continue
+        if re.search(
+            r".关于|做好|印发|转发", name
+        ):  # a notice about the reports (…办公室关于做好2020年度…年度报告编制…)
+            continue
+        central = bool(_CENTRAL_BODY.match(name)) and not parse.regions
+        is_report = m.group("end").startswith("报")
+        score = (2 if (parse.regions and not is_spam(parse.rest)) or central else (1 if name else 0)) + (
+            0.5 if is_report else 0
+        )
+        if best is None or score > best[0]:
+            best = (score, name, name_start, m)
+        if score >= 2.5:
+            break
+    return best[1:] if best else None
+
+
+def _clean_name(raw: str, inner: bool = False) -> tuple[str, RegionParse]:
+    """The name without lead words (现公布…, 关于), and its parse. When what is left starts with no region, the
+    regions inside it are taken from where they start (现公开锡山区云林街道 → 锡山区云林街道)."""
     raw_name = re.sub(r"\s+", "", raw)
     name = _ABOUT.sub("", _NAME_LEAD.sub("", raw_name))
-    parse = _parse_name(g, name)
-    if name and not parse.regions and (whole_parse := _parse_name(g, whole := _ABOUT.sub("", raw_name))).regions:
+    parse = parse_name(name)
+    if (
+        name
+        and not parse.regions
+        and "\n" not in raw
+        and (whole_parse := parse_name(whole := _ABOUT.sub("", raw_name))).regions
+    ):
         return whole, whole_parse  # 犍为县: its 为 is not "本报告为"
+    if inner and name and not parse.regions and not _CENTRAL_BODY.match(name):
+        if found := region_suffix(name, whole=False):
+            at = name.find(found.regions[0][0])
+            if at > 0 and _LEAD_VERB.search(name[:at]):
+                return name[at:], found
     return name, parse
 
 
-def _title_name(g: Gazetteer, m: re.Match[str]) -> tuple[str, int, _RegionParse]:
+def _title_name(m: re.Match[str]) -> tuple[str, int, RegionParse]:
     """The issuer's name in a title match, where it starts, and its parse. The match may run over a line break: a
     title broken inside its name (淮北市烈|山区人民政府…) is read whole; a line caught before the title
     (政府信息公开|贵阳市人民政府…) is left out when only what follows the break names a region."""
     raw, start = m.group("name"), m.start("name")
-    name, parse = _clean_name(g, raw)
+    name, parse = _clean_name(raw, inner="\n" not in raw)
     if "\n" not in raw or parse.regions or _CENTRAL_BODY.match(name):
         return name, start, parse
+    start_here = start
     for i, ch in enumerate(raw):
         if ch == "\n":
-            name, parse = _clean_name(g, raw[i + 1 :])
+            name, parse = _clean_name(raw[i + 1 :], inner=True)
             start_here = m.start("name") + i + 1
             if parse.regions or _CENTRAL_BODY.match(name):
                 return name, start_here, parse
@@ -275,90 +222,123 @@ def _start_of_last(text: str, end: int, count: int) -> int:
     return i
 
 
-def _set_body(g: Gazetteer, ident: Identity, parse: _RegionParse, mentions: Counter[str], name: str) -> None:
-    code = _choose(g, parse, mentions)
-    if not code:
-        return
-    ident.region_code = code
-    r = g.get(code)
-    ident.region_name = r.name if r else None
-    ident.level = r.level if r else None
-    rest = parse.rest
-    ident.body_suffix = rest
-    if _TOWNSHIP.match(rest) and not rest.endswith(("局", "委", "办")):
-        ident.level, ident.body = "township", "government"
-        ident.body_name = name
-    elif _GOV_BODY.match(rest):
-        ident.body = "government"
-        ident.body_name = (r.name if r else name) + "人民政府"
-    else:
-        ident.body = "department"
-        ident.body_name = name
-
-
-_PORTAL_RE = re.compile(r"([\u4e00-\u9fff]{2,20}?)(?:人民政府|政府)(?:门户)?网站")
+_LEAD_VERB = re.compile(r"(?:公开|公布|发布|印发|报送|编制|现将|特将|为)$|^现")
+_BODY_END = r"(?:人民政府|政府|办公厅|办公室|委员会|局|委|办|厅|院|中心|站|所|队|处|馆|街道办事处|街道|镇|乡)"
+# the subject of a paragraph that opens with its year: 2015年,眉山市按照… / 2021年,我局按照县委、县政府…
+_OPENING = re.compile(
+    r"(?m)^[\s?？•·*]*(?P<year>(?:19|20)\d\d)\s*年(?:度)?(?:以来|全年)?\s*[,，、]?\s*"
+    r"(?P<name>[\u4e00-\u9fff()（）]{2,40}?)"
+    r"(?=坚持|按照|认真|紧紧|深入|以|在|始终|严格|围绕|全面|继续|进一步|高度|切实|积极|持续|着力|不断|根据|依据|贯彻|"
+    r"把|对|共|全年|主动|扎实|立足|聚焦|结合|紧扣|落实|通过|牢牢|重视|进行|强化|注重|加强|大力|稳步|努力|秉持|严|各|遵循)"
+)
+# who compiled the report: 由海南省地震局办公室编制 / 昭苏县人民政府办公室编制了本报告
+_COMPILER = re.compile(
+    r"由\s*(?P<name>[\u4e00-\u9fff][\u4e00-\u9fff\n]{1,40}?)\s*(?:[(（][^()（）]{0,30}[)）])?\s*(?:、[^,，。]{0,30}?)?"
+    r"(?:结合[^。\n]{0,30}?|根据[^。\n]{0,30}?|汇总[^。\n]{0,20}?|综合[^。\n]{0,20}?)?(?:负责)?(?:编制|编写|撰写|起草)"
+    r"|(?:^|[。\n,，:：;；])\s*(?:本报告)?(?:由)?(?P<name2>[\u4e00-\u9fff]{2,30}?"
+    + _BODY_END
+    + r")(?:负责)?(?:编制|编写)"
+    r"(?:了|完成)?(?:本|此|(?:19|20)\d\d)"
+)
 _CONTACT_RE = re.compile(r"请(?:与|联系)([\u4e00-\u9fff]{2,40}?)(?:联系|\(|（)")
-# the page's source line (来源：昭苏县人民政府) and who compiled the report (昭苏县人民政府办公室编制了本报告)
-_SOURCE_RE = re.compile(r"(?:信息)?来源\s*[:：]\s*([\u4e00-\u9fff]{2,30}?)(?:人民政府|政府)")
-_COMPILER_RE = re.compile(r"([\u4e00-\u9fff]{2,30}?)(?:人民政府|政府)(?:办公室|办公厅)?(?:负责)?编(?:制|写)")
-_OUR_LEVEL = {"我省": "province", "我区": None, "我市": None, "我县": "county", "全省": "province"}
+# the page's publisher and source lines: 发布机构: 乌恰县人民政府 / 来源：昭苏县人民政府
+_PUBLISHER = re.compile(r"(?:发布机构|发文机关|发布单位|信息来源|来源)\s*[:：|]?\s*[|]?\s*([\u4e00-\u9fff]{2,30})")
+_BREADCRUMB = re.compile(r"(?:当前位置|所在位置|您的位置|您当前的位置|当前的位置)\s*[:：]?\s*([^\n]{0,160})")
+_CRUMB_SPLIT = re.compile(r"\s*(?:>>|>|›|»|→|/|＞)\s*")
+_HEADING_LINE = re.compile(r"(?m)^[ \t]*([\u4e00-\u9fff]{3,24})[ \t]*$")
+# the government's portal: 眉山市人民政府门户网站, 乌兰浩特市政务公开网, “中国·兰州”门户网, 新疆政府网
+_PORTAL = re.compile(
+    r"([\u4e00-\u9fff]{2,20}?)(?:人民政府|政府)(?:门户)?(?:网站|网)(?!格)"
+    r"|([\u4e00-\u9fff]{2,20}?)(?:政务公开网|政府信息公开网|政务网|门户网站)"
+    r"|[“\"]([\u4e00-\u9fff·]{2,12})[”\"]\s*(?:门户网站|门户网|政府网站|网站|政务网)"
+)
+# accounts and columns named for their region: “今日晋安”, “连云港发布”, “西青之窗”, 门户网站晋安动态
+_BRAND = re.compile(
+    r"[“\"](?:今日|魅力|掌上|微|爱|i)?([\u4e00-\u9fff·]{2,10}?)(?:发布|之窗|在线|政务|动态|微政务)?[”\"]"
+    r"|网站([\u4e00-\u9fff]{2,6})动态"
+)
+_BRAND_LEAD = re.compile(r"^(?:中国·?|中国)")
+_OUR = re.compile(r"我(省|市|区|县|州|盟|旗)")
+_LOCAL_TITLE = re.compile(
+    r"《(?:(?:19|20)\d\d年(?:度)?)?([\u4e00-\u9fff]{2,16}?)(?=[\u4e00-\u9fff]{2})[^《》\n]{0,60}》"
+)
+# 索引号 that begins with a unified social credit code: its characters 3–8 are the registering region's code
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}(\d{6})[0-9A-HJ-NPQRTUWXY]{10}(?:[/\-]|$)")
+_REPORT_YEAR = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?\s*(?:年报|年度报告|工作报告)")
 
 
-def _identity_from_mentions(g: Gazetteer, ident: Identity, norm: str, mentions: Counter[str]) -> None:
-    """No title: the region whose portal and contact office the text names; the body from the contact office."""
-    votes: Counter[str] = Counter()
-    spans: dict[str, tuple[int, int]] = {}
+def _claims(norm: str) -> list[Evidence]:
+    """Every claim the text makes about its author other than the title, in the order of the text's kinds."""
     text = norm[:6000]
-    for rx, weight in ((_PORTAL_RE, 3), (_SOURCE_RE, 3), (_CONTACT_RE, 2), (_COMPILER_RE, 2)):
-        for m in rx.finditer(text):
-            parse = _region_suffix(g, m.group(1), whole=rx is _PORTAL_RE or rx is _SOURCE_RE)
-            if parse is None:
-                continue
-            code = _choose(g, parse, mentions)
-            if code:
-                votes[code] += weight
-                spans.setdefault(code, (m.start(1), m.end(1)))
-    if not votes:
-        return
-    # prefer the most specific region among those voted for, when it lies inside the others
-    ranked = sorted(votes, key=lambda c: (-votes[c], c))
-    top = ranked[0]
-    for c in ranked[1:]:
-        if top in g.ancestors(c) and votes[c] >= votes[top] / 3:
-            top = c
-    ident.region_code = top
-    ident.spans["region"] = spans[top]
-    r = g.get(top)
-    ident.region_name = r.name if r else None
-    ident.level = r.level if r else None
-    ident.body = "government"
-    ident.body_name = (ident.region_name or "") + "人民政府"
-    cm = _CONTACT_RE.search(text)
-    if cm and (parse := _region_suffix(g, cm.group(1), whole=False)) is not None:
-        rest = re.sub(r"^(?:人民政府|政府)", "", parse.rest)
-        if rest and not _GOV_OFFICE.match(rest) and not _is_spam(rest):
-            ident.body = "department"
-            ident.body_name = cm.group(1)[cm.group(1).find(parse.regions[0][0]) :]
+    out: list[Evidence] = []
+    for m in _HEADING_LINE.finditer(norm[:400]):
+        name = m.group(1)
+        if re.search(_BODY_END + "$", name) and not re.search(r"公开|报告|年度|情况|目录|指南", name):
+            out.append(Evidence("heading", m.span(1), name))
+    for m in _OPENING.finditer(text):
+        out.append(Evidence("opening", m.span("name"), m.group("name")))
+        break
+    for m in _COMPILER.finditer(text):
+        key = "name" if m.group("name") else "name2"
+        printed = m.group(key).split("、")[0]
+        if len(name := printed.replace("\n", "")) >= 2:
+            out.append(Evidence("compiler", (m.start(key), m.start(key) + len(printed)), name))
+    for m in _PUBLISHER.finditer(norm[:2500]):
+        out.append(Evidence("publisher", m.span(1), m.group(1)))
+    for m in _CONTACT_RE.finditer(text):
+        out.append(Evidence("contact", m.span(1), m.group(1)))
+    for m in _BREADCRUMB.finditer(norm[:1500]):
+        at = m.start(1)
+        for part in _CRUMB_SPLIT.split(m.group(1)):
+            s = m.group(1).find(part, at - m.start(1)) + m.start(1) if part else at
+            at = s + len(part)
+            part = part.strip(" |:：")
+            if (
+                len(part) >= 3
+                and re.fullmatch(r"[\u4e00-\u9fff]+", part)
+                and not re.search(r"首页|公开|年报|报告", part)
+            ):
+                out.append(Evidence("breadcrumb", (s, s + len(part)), part))
+    for m in _PORTAL.finditer(text):
+        g = next(i for i in (1, 2, 3) if m.group(i))
+        name = _BRAND_LEAD.sub("", m.group(g).replace("·", ""))
+        parse = region_suffix(name, whole=True)
+        if parse is not None:
+            first = parse.regions[0][0]
+            at = m.start(g) + m.group(g).find(first)
+            out.append(
+                Evidence(
+                    "portal",
+                    (at, at + len("".join(r for r, _ in parse.regions))),
+                    first if len(parse.regions) == 1 else name[name.find(first) :],
+                )
+            )
+    for m in _BRAND.finditer(text):
+        g = 1 if m.group(1) else 2
+        name = _BRAND_LEAD.sub("", m.group(g).replace("·", ""))
+        parse = parse_name(name)
+        if parse.regions and not parse.rest:
+            out.append(Evidence("account", m.span(g), name))
+    if om := _OUR.search(text):
+        out.append(Evidence("our_region", om.span(), om.group(0)))
+    for m in _LOCAL_TITLE.finditer(text):
+        parse = parse_name(m.group(1) + norm[m.end(1) : m.end(1) + 4])
+        if parse.regions:
+            name = "".join(r for r, _ in parse.regions)
+            out.append(Evidence("local_title", (m.start(1), m.start(1) + len(name)), name))
+    for n in find_numbers(text):
+        out.append(Evidence("issuer_code", (n.start, n.start + len(n.code)), n.code))
+    return out
 
 
-# a department named by its tier only (市教育局, 县自然资源局): its region comes from the rest of the text
-_TIER_DEPARTMENT = re.compile(r"^[省市县区]([\u4e00-\u9fff]{1,16}(?:局|委员会|委|办公室|办|厅|中心|院|站|所))$")
-_GOV_OFFICE = re.compile(r"^(?:办公厅|办公室|政府信息公开|信息公开|政务公开|电子政务|新闻|法制)")
-_SPAM = re.compile(r"[A-Za-z0-9]{4,}|赌|博彩|娱乐|官网|彩票|真人|棋牌|体育投注")
-
-
-def _is_spam(s: str) -> bool:
-    """Spam substituted for a name by a defaced mirror (allsport365bet办公室, 金沙城中心赌场_澳门金沙官网)."""
-    return bool(_SPAM.search(s))
-
-
-def _region_suffix(g: Gazetteer, s: str, whole: bool = True) -> _RegionParse | None:
-    """The region names inside ``s`` (the earliest start from which they parse; the rest must be empty if whole)."""
-    for i in range(len(s) - 1):
-        parse = _parse_name(g, s[i:])
-        if parse.regions and (not whole or not parse.rest):
-            return parse
-    return None
+def _year(ident: Identity, norm: str) -> None:
+    """The year covered when no title gives it: the statistics period, the report's own name, the first paragraph."""
+    for kind, rx, group in (("period", PERIOD_RE, 1), ("report_name", _REPORT_YEAR, 1), ("opening", _OPENING, 1)):
+        if m := rx.search(norm[:6000]):
+            ident.year = int(m.group(group))
+            ident.spans["year"] = m.span(group)
+            ident.year_evidence = Evidence(kind, m.span(group), m.group(group))
+            return
 
 
 def _dates(ident: Identity, norm: str) -> None:

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from kg.extract.facts import Identity, Platform
-from kg.vocab import labels
+from kg.resolve.vocab import labels
 
 # context that makes a type word not a channel of this report
 _NOT_A_CHANNEL = {

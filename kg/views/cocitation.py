@@ -60,7 +60,8 @@ def build_cocitation_graph(
     b.add_nodes_from(kept, bipartite=1)
     kept_set = set(kept)
     b.add_edges_from(sorted((r, d) for r, d in citation.edges if d in kept_set))
-    full = bipartite.weighted_projected_graph(b, regions)
+    # networkx refuses to project a graph without nodes (a store that cites nothing)
+    full = bipartite.weighted_projected_graph(b, regions) if regions else nx.Graph()
     strongest: set[tuple[str, str]] = set()
     for n in sorted(full.nodes):
         ranked = sorted(full[n].items(), key=lambda kv: (-kv[1]["weight"], kv[0]))[:top_k]

@@ -189,6 +189,16 @@ def _first_quotes(rows: list[dict[str, str]], key: str) -> dict[str, str]:
     return {k: v[1] for k, v in best.items()}
 
 
+def _once_per(items: list, key) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """One item per key (the one with the smallest IRI): the same fact read from several copies of a report."""
+    best: dict = {}  # type: ignore[type-arg]
+    for it in items:
+        k = key(it)
+        if k not in best or it.iri < best[k].iri:
+            best[k] = it
+    return list(best.values())
+
+
 def read_view_data(store: ox.Store, config: Config) -> ViewData:
     """Read regions, reports, directives, citations and platforms through ``queries/views/*.rq``."""
     data = ViewData()
@@ -236,6 +246,7 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
                 quote=quotes.get(row["citation"], ""),
             )
         )
+    data.citations = _once_per(data.citations, lambda c: (c.report, c.doc))  # a report's copies count once
     data.citations.sort(key=lambda c: (c.report, c.doc, c.iri))
     platform_rows = _rows(store, config, "platforms")
     pquotes = _first_quotes(platform_rows, "platform")
@@ -250,6 +261,7 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
                 quote=pquotes.get(row["platform"], ""),
             )
         )
+    data.platforms = _once_per(data.platforms, lambda p: (p.report, p.type, p.name, p.url))
     data.platforms.sort(key=lambda p: (p.report, p.type, p.iri))
     for row in _rows(store, config, "platform-types"):
         if row["notation"]:

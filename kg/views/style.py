@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from kg.resolve.vocab import platform_types
+
 # Issuing level of a directive (and level of a region). Colour-blind-safe (Okabe–Ito) hues.
 LEVEL_COLORS: dict[str, str] = {
     "national": "#D55E00",  # vermilion
@@ -40,10 +42,7 @@ PALETTE: tuple[str, ...] = (
     "#17BECF", "#8CD17D", "#2F4B7C", "#B6992D", "#4D4D4D", "#D37295", "#A0CBE8", "#FFBE7D", "#665191", "#499894",
 )  # fmt: skip
 
-PLATFORM_ORDER: tuple[str, ...] = (
-    "portal", "wechat", "weibo", "app", "gazette", "hotline", "mailbox", "press_conference", "online_interview",
-    "service_platform", "reading_room", "bulletin_board", "mass_media", "sms", "other",
-)  # fmt: skip
+PLATFORM_ORDER: tuple[str, ...] = platform_types()
 
 
 def level_color(level: str) -> str:

