@@ -240,10 +240,13 @@ def test_kg_serve_serves_the_network_views(tmp_path: Path) -> None:
         assert url, "kg serve did not announce itself"
         index = httpx.get(f"{url}/views/")
         assert index.status_code == 200 and "text/html" in index.headers["content-type"]
-        page = httpx.get(f"{url}/views/citation.html")
-        assert page.status_code == 200
-        assert page.text == (tmp_path / "views" / "citation.html").read_text(encoding="utf-8")
+        written = [p for p in (tmp_path / "views").rglob("*") if p.is_file()]
+        assert any(p.name == "index.html" for p in written)
+        for path in written:  # every file `kg view` wrote, served as written
+            page = httpx.get(f"{url}/views/{path.relative_to(tmp_path / 'views').as_posix()}")
+            assert page.status_code == 200 and page.content == path.read_bytes(), path
         assert_error_shape(httpx.get(f"{url}/views/no-such-page.html"), 404, "not_found")
+        assert_error_shape(httpx.get(f"{url}/views/../store/CURRENT"), 404, "not_found")
     finally:
         proc.terminate()
         proc.wait(timeout=20)
