@@ -289,14 +289,50 @@ def term_value(term: object) -> str:
 
 
 def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
+    """Run the named SELECT on ``store``. On a store opened read-only (``kg query``, ``kg view``, ``kg validate``) it
+    runs in a child process, so that an Oxigraph panic (its release build aborts) is a QueryError (exit 2) rather
+    than the end of this process (see kg.isolated). A store open for writing is queried here: its RocksDB threads
+    may hold locks at the moment of a fork, and the child then waits for them for ever (seen in the test suite)."""
+    from kg.isolated import EngineFailure, run_isolated
+
     subs = bind_params(query, params or {})
     try:
-        result = store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None)
+        if _read_only(store):
+            table = run_isolated(_select_table, store, query.text, subs or None)
+        else:
+            table = _select_table(store, query.text, subs or None)
+    except EngineFailure as exc:
+        hint = "change the query; if it should work, it is an Oxigraph bug worth reporting"
+        if "total order" in exc.death.detail:
+            hint = (
+                "Oxigraph cannot ORDER BY a mix of numbers and other values (a known bug): sort by a key that "
+                "separates them first, e.g. ORDER BY (isNumeric(?x)) ?x"
+            )
+        raise QueryError(f"{query.name}: the query engine crashed on this query ({exc.death.detail})", hint=hint) from exc
     except SyntaxError as exc:
         raise QueryError(f"{query.path}: does not parse: {exc}") from exc
     except RuntimeError as exc:  # e.g. a bound parameter the query does not project
         raise QueryError(f"{query.name}: {exc}", hint="a parameter must appear in the query's SELECT") from exc
+    except TypeError as exc:
+        raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results") from exc
+    return table
+
+
+def _read_only(store: ox.Store) -> bool:
+    """Whether ``store`` was opened read-only (pyoxigraph refuses to flush those; a flush is harmless otherwise)."""
+    try:
+        store.flush()
+    except RuntimeError:
+        return True
+    return False
+
+
+def _select_table(
+    store: ox.Store, text: str, subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None
+) -> Table:
+    """The answer of a SELECT (in the child of run_select)."""
+    result = store.query(text, use_default_graph_as_union=True, substitutions=subs)
     if not isinstance(result, ox.QuerySolutions):
-        raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results")
+        raise TypeError("not a SELECT query")
     columns = [v.value for v in result.variables]
     return Table.from_solutions(columns, result)

@@ -10,8 +10,10 @@ what it has and tries again later.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import resource
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -37,7 +39,15 @@ def read_generation(store_dir: Path) -> int | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        if exc.errno in (errno.EMFILE, errno.ENFILE):  # the process is out of descriptors, the marker is fine
+            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            raise StoreError(
+                f"{path}: cannot be opened: too many open files (this process may have {limit} open)",
+                hint="lower --max-connections, or raise the limit on open files (ulimit -n)",
+            ) from exc
+        raise StoreError(f"{path}: unreadable generation marker ({exc})", hint="check the file's permissions") from exc
+    except ValueError as exc:
         raise StoreError(
             f"{path}: unreadable generation marker ({exc})",
             hint=f"delete {GENERATION_FILE}; the next `kg ingest` writes it again",

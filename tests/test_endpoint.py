@@ -1,6 +1,6 @@
 """`kg serve`: the SPARQL 1.1 Protocol through real clients, the refusals, the limits and the one error shape.
 
-Every server here is real: the gateway (uvicorn) and `oxigraph serve-read-only` behind it, on free loopback ports.
+Every server here is real: the gateway and `oxigraph serve-read-only` behind it, on free loopback ports.
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ def test_refusal_never_reaches_the_network(
 def test_the_listener_would_have_seen_an_unguarded_service_call(endpoint: Endpoint, listener: SilentListener) -> None:
     """Control: Oxigraph itself does call out on SERVICE, so the silence above is the gateway's doing."""
     assert endpoint.live is not None
-    upstream = endpoint.live.current.server.url
+    upstream = endpoint.live.current.url
     query = f"SELECT * {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
     httpx.post(f"{upstream}/query", data={"query": query}, headers={"Accept": "application/json"}, timeout=10)
     deadline = time.monotonic() + 5
@@ -310,8 +310,8 @@ def test_the_listener_would_have_seen_an_unguarded_service_call(endpoint: Endpoi
 
 # -- limits -------------------------------------------------------------------------------------------------------
 def _oxigraph_pid(endpoint: Endpoint) -> int:
-    assert endpoint.live is not None and endpoint.live.current.server.process is not None
-    return endpoint.live.current.server.process.pid
+    assert endpoint.live is not None and endpoint.live.current.pid is not None
+    return endpoint.live.current.pid
 
 
 def _assert_oxigraph_idle(endpoint: Endpoint, within_s: float = 3.0) -> None:
@@ -437,4 +437,4 @@ def test_loopback_by_default(endpoint: Endpoint) -> None:
     assert ServeSettings().host == "127.0.0.1"
     assert endpoint.url.startswith("http://127.0.0.1:")
     assert endpoint.live is not None
-    assert endpoint.live.current.server.url.startswith("http://127.0.0.1:")
+    assert endpoint.live.current.url.startswith("http://127.0.0.1:")

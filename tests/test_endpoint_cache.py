@@ -69,8 +69,8 @@ def endpoint(store: Path):  # type: ignore[no-untyped-def]
 
 
 def _oxigraph_pid(endpoint: Endpoint) -> int:
-    assert endpoint.live is not None and endpoint.live.current.server.process is not None
-    return endpoint.live.current.server.process.pid
+    assert endpoint.live is not None and endpoint.live.current.pid is not None
+    return endpoint.live.current.pid
 
 
 # -- the result cache, through the endpoint ------------------------------------------------------------------------

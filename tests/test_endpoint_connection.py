@@ -1,14 +1,16 @@
-"""The gateway's client for its Oxigraph hop (``kg/serve/connection.py``), against scripted loopback servers: every
-framing it must read, keep-alive reuse, a stale kept-alive connection, and answers cut short or malformed."""
+"""The gateway's connections to its engines (``kg/serve/engine.py``), against scripted loopback servers: every
+framing httptools reads for it, keep-alive reuse, a stale kept-alive connection, backpressure, and answers cut
+short or malformed."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
-from kg.serve.connection import UpstreamError, UpstreamPool
+from kg.serve.engine import MIN_ENGINE_BYTES, Engine, EngineAnswer, EngineLost
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
 
@@ -22,8 +24,8 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
-async def _with_server(script: Script, body: Callable[[UpstreamPool, list[int]], Awaitable[None]]) -> list[int]:
-    """Run ``body`` with a pool on a server that answers each connection with ``script``; returns connection ids."""
+async def _with_server(script: Script, body: Callable[[Engine, list[int]], Awaitable[None]]) -> list[int]:
+    """Run ``body`` with an engine whose port is a server answering each connection with ``script``."""
     connections: list[int] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -36,12 +38,12 @@ async def _with_server(script: Script, body: Callable[[UpstreamPool, list[int]],
             writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    pool = UpstreamPool("127.0.0.1", port)
+    engine = Engine(Path("oxigraph"), Path("."), Path("oxigraph.log"), MIN_ENGINE_BYTES)
+    engine.port = server.sockets[0].getsockname()[1]
     try:
-        await body(pool, connections)
+        await body(engine, connections)
     finally:
-        await pool.aclose()
+        engine._drop_idle()
         server.close()
         await server.wait_closed()
     return connections
@@ -51,122 +53,54 @@ def run(coroutine: Awaitable[list[int]]) -> list[int]:
     return asyncio.run(coroutine)  # type: ignore[arg-type]
 
 
-def test_a_body_delimited_by_the_end_of_the_connection() -> None:
-    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
-        await _read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npart one, ")
-        await writer.drain()
-        await asyncio.sleep(0.05)
-        writer.write(b"part two")
+async def _all(answer: EngineAnswer) -> bytes:
+    chunks = []
+    while (chunk := await answer.read()) is not None:
+        chunks.append(chunk)
+    return b"".join(chunks)
 
-    async def body(pool: UpstreamPool, _: list[int]) -> None:
-        assert await pool.get("/") == (200, b"part one, part two")
-        assert await pool.get("/") == (200, b"part one, part two")  # not reused: a new connection
 
-    assert run(_with_server(script, body)) == [0, 1]
+async def _post(engine: Engine) -> bytes:
+    answer = await engine.request("POST", "/query", [("accept", "text/plain")], b"ASK {}")
+    return await _all(answer)
+
+
+def test_every_framing_on_one_kept_alive_connection_and_the_end_of_the_connection() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        if n == 0:
+            request = await _read_request(reader)
+            assert request.startswith(b"POST /query HTTP/1.1\r\n") and request.endswith(b"\r\n\r\nASK {}")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst")
+            await _read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nsec\r\n3\r\nond\r\n0\r\n\r\n")
+            await _read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npart one, ")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(b"part two")
+
+    async def body(engine: Engine, connections: list[int]) -> None:
+        assert await _post(engine) == b"first"
+        assert await _post(engine) == b"second"
+        assert await _post(engine) == b"part one, part two"  # delimited by the end of the connection
+        assert not engine._idle, "a connection the engine closed is not kept"
+
+    assert run(_with_server(script, body)) == [0]
 
 
 def test_a_stale_kept_alive_connection_is_replaced() -> None:
-    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
-        await _read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        await writer.drain()  # then the server closes the connection it said it would keep
-
-    async def body(pool: UpstreamPool, _: list[int]) -> None:
-        assert await pool.get("/") == (200, b"ok")
-        await asyncio.sleep(0.05)
-        assert await pool.get("/") == (200, b"ok")
-
-    assert run(_with_server(script, body)) == [0, 1]
-
-
-# -- the query path: UpstreamPool.exchange ------------------------------------------------------------------------
-def _post(pool: UpstreamPool, body: bytes = b"q", max_lines: int | None = None, max_bytes: int = 1 << 20):  # type: ignore[no-untyped-def]
-    head = pool.head("POST", "/query", "application/sparql-query", "text/tab-separated-values")
-    return pool.exchange(head, body, max_lines, max_bytes)
-
-
-def test_exchange_reads_every_framing_on_one_kept_alive_connection() -> None:
-    seen: list[bytes] = []
-
-    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
-        seen.append(await _read_request(reader))
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\na\nb\nc\n")
-        seen.append(await _read_request(reader))
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\na\n\r\n4;x=1\r\nb\nc\n\r\n0\r\nX-T: 1\r\n\r\n"
-        )
-        seen.append(await _read_request(reader))
-        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 4\r\n\r\nnope")
-        await writer.drain()
-        await reader.read()
-
-    async def body(pool: UpstreamPool, _: list[int]) -> None:
-        first = await _post(pool, b"SELECT 1", max_lines=10)
-        assert (first.status, first.body(), first.newlines, first.over) == (200, b"a\nb\nc\n", 3, None)
-        second = await _post(pool, max_lines=10)
-        assert (second.status, second.body(), second.newlines) == (200, b"a\nb\nc\n", 3)
-        third = await _post(pool)
-        assert (third.status, third.body()) == (400, b"nope")
-
-    assert run(_with_server(script, body)) == [0], "one connection for the three exchanges"
-    assert seen[0].startswith(b"POST /query HTTP/1.1\r\nHost: 127.0.0.1:")
-    assert b"\r\nContent-Type: application/sparql-query\r\nAccept: text/tab-separated-values\r\n" in seen[0]
-    assert seen[0].endswith(b"\r\nContent-Length: 8\r\n\r\nSELECT 1")
-
-
-def test_exchange_past_a_limit_stops_and_closes_the_connection() -> None:
-    closed: list[str] = []
-
-    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
-        await _read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-        try:
-            while True:  # an endless result: only closing the connection stops it
-                writer.write(b"6\r\nrow..\n\r\n")
-                await writer.drain()
-                await asyncio.sleep(0.001)
-        except ConnectionError:
-            closed.append("closed by the gateway")
-            raise
-
-    async def body(pool: UpstreamPool, _: list[int]) -> None:
-        lines = await _post(pool, max_lines=5)
-        assert lines.over == "lines" and lines.newlines == 6
-        assert not pool._idle, "a connection whose response was not read to the end is not reused"
-        size = await _post(pool, max_bytes=100)
-        assert size.over == "bytes" and 100 < size.size <= 200
-        for _ in range(100):
-            if len(closed) == 2:
-                break
-            await asyncio.sleep(0.01)
-
-    assert run(_with_server(script, body)) == [0, 1]
-    assert closed == ["closed by the gateway"] * 2
-
-
-def test_exchange_replaces_a_stale_kept_alive_connection_and_honours_close() -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
         await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
         if n == 0:
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            await writer.drain()
             await _read_request(reader)  # then it closes the kept-alive connection without answering
-        elif n == 1:
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain")
-            await writer.drain()
-            await reader.read()
-        else:
-            writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end")
 
-    async def body(pool: UpstreamPool, _: list[int]) -> None:
-        assert (await _post(pool)).body() == b"ok"
-        assert (await _post(pool)).body() == b"again", "sent again on a new connection"
-        pool._idle.pop().close()
-        assert (await _post(pool)).body() == b"until the end"  # a body delimited by the end of the connection
-        assert not pool._idle
+    async def body(engine: Engine, _: list[int]) -> None:
+        assert await _post(engine) == b"ok"
+        assert await _post(engine) == b"ok", "sent again on a new connection"
 
-    assert run(_with_server(script, body)) == [0, 1, 2]
+    assert run(_with_server(script, body)) == [0, 1]
 
 
 @pytest.mark.parametrize(
@@ -179,29 +113,57 @@ def test_exchange_replaces_a_stale_kept_alive_connection_and_honours_close() -> 
         b"",
     ],
 )
-def test_exchange_cut_or_malformed_answers_are_errors(answer: bytes) -> None:
+def test_cut_or_malformed_answers_are_errors(answer: bytes) -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
         await _read_request(reader)
         writer.write(answer)
         await writer.drain()
 
-    async def body(pool: UpstreamPool, _: list[int]) -> None:
-        with pytest.raises(UpstreamError):
-            await _post(pool)
-        assert not pool._idle
+    async def body(engine: Engine, _: list[int]) -> None:
+        with pytest.raises(EngineLost):
+            await _post(engine)
+        assert not engine._idle
 
     run(_with_server(script, body))
 
 
-def test_exchange_cancelled_by_a_timeout_closes_its_connection() -> None:
+def test_a_slow_reader_pauses_the_engine_and_abandoning_closes_the_connection() -> None:
+    sent: list[int] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        piece = b"x" * 65536
+        try:
+            for _ in range(1000):  # 64 MB, far more than the kernel's buffers and the gateway's 256 KiB
+                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                await writer.drain()
+                sent.append(len(piece))
+        except ConnectionError:
+            pass
+
+    async def body(engine: Engine, _: list[int]) -> None:
+        answer = await engine.request("POST", "/query", [], b"q")
+        assert await answer.read()
+        await asyncio.sleep(0.5)  # the gateway reads nothing: the engine must be held back
+        assert sum(sent) < 16 * 2**20, "the engine was not paused"
+        answer.abandon()
+        await asyncio.sleep(0.2)
+        assert not engine._idle
+
+    run(_with_server(script, body))
+    assert sum(sent) < 16 * 2**20
+
+
+def test_a_request_cancelled_by_a_timeout_closes_its_connection() -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
         await _read_request(reader)
         await reader.read()  # never answers; returns when the gateway closes
 
-    async def body(pool: UpstreamPool, connections: list[int]) -> None:
+    async def body(engine: Engine, connections: list[int]) -> None:
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.1):
-                await _post(pool)
-        assert not pool._idle
+                await _post(engine)
+        assert not engine._idle
 
     assert run(_with_server(script, body)) == [0]

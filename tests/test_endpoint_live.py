@@ -93,8 +93,8 @@ def test_new_data_appears_when_the_ingest_completes(tmp_path: Path) -> None:
         with httpx.Client(base_url=endpoint.url, timeout=10) as client:
             before = facts["reports"]
             assert _reports(client) == (before, 1)
-            old_snapshot = endpoint.live.current.snapshot.path  # type: ignore[union-attr]
-            old_oxigraph = endpoint.live.current.server.process  # type: ignore[union-attr]
+            old_snapshot = endpoint.live.snapshot_of(endpoint.live.current).path  # type: ignore[union-attr]
+            old_oxigraph = endpoint.live.current.process  # type: ignore[union-attr]
 
             # an "ingest": the store is open for writing, a report graph goes in one triple at a time
             writer = ox.Store(str(store))
@@ -108,7 +108,7 @@ def test_new_data_appears_when_the_ingest_completes(tmp_path: Path) -> None:
             mark_generation(store)  # the ingest marks completion while it still holds the store
             time.sleep(0.5)  # several polls: the store is locked, the old snapshot keeps answering
             assert _reports(client) == (before, 1)
-            assert endpoint.live.current.snapshot.path == old_snapshot  # type: ignore[union-attr]
+            assert endpoint.live.snapshot_of(endpoint.live.current).path == old_snapshot  # type: ignore[union-attr]
             del writer  # the ingest ends
 
             deadline = time.monotonic() + 10
@@ -240,10 +240,13 @@ def test_kg_serve_serves_the_network_views(tmp_path: Path) -> None:
         assert url, "kg serve did not announce itself"
         index = httpx.get(f"{url}/views/")
         assert index.status_code == 200 and "text/html" in index.headers["content-type"]
-        page = httpx.get(f"{url}/views/citation.html")
-        assert page.status_code == 200
-        assert page.text == (tmp_path / "views" / "citation.html").read_text(encoding="utf-8")
+        written = [p for p in (tmp_path / "views").rglob("*") if p.is_file()]
+        assert any(p.name == "index.html" for p in written)
+        for path in written:  # every file `kg view` wrote, served as written
+            page = httpx.get(f"{url}/views/{path.relative_to(tmp_path / 'views').as_posix()}")
+            assert page.status_code == 200 and page.content == path.read_bytes(), path
         assert_error_shape(httpx.get(f"{url}/views/no-such-page.html"), 404, "not_found")
+        assert_error_shape(httpx.get(f"{url}/views/../store/CURRENT"), 404, "not_found")
     finally:
         proc.terminate()
         proc.wait(timeout=20)

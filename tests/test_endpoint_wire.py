@@ -1,5 +1,5 @@
-"""`kg serve` on the wire: the query hot path keeps HTTP/1.1's rules (pipelining, HEAD, keep-alive and close,
-HTTP/1.0, ``Expect: 100-continue``), logs like the rest, and answers its own failures in the one JSON shape.
+"""`kg serve` on the wire: the server keeps HTTP/1.1's rules (pipelining, HEAD, keep-alive and close, HTTP/1.0,
+``Expect: 100-continue``), logs every request, and answers its own failures in the one JSON shape.
 
 Raw sockets against a real gateway and Oxigraph: what a client library would smooth over is seen byte for byte.
 """
@@ -204,12 +204,13 @@ def test_refusals_on_the_hot_path_keep_the_connection(endpoint: Endpoint) -> Non
 
 
 def test_an_internal_error_is_a_500_in_the_one_shape(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
-    gateway = endpoint.app.sparql.gateway
+    assert endpoint.gateway is not None
+    runner = endpoint.gateway.runner
 
     async def broken(*args: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(gateway, "run", broken)
+    monkeypatch.setattr(runner, "run", broken)
     with _connect(endpoint) as sock:
         sock.sendall(_post(COUNT))
         (message,) = Responses().read(sock, 1)
@@ -228,12 +229,12 @@ def test_queries_are_in_the_access_log(tmp_path: Path) -> None:
     with Endpoint(tmp_path / "store", settings) as ep:
         ep.start()
         handler = Keep()
-        logging.getLogger("uvicorn.access").addHandler(handler)
+        logging.getLogger("kg.serve.access").addHandler(handler)
         try:
             with _connect(ep) as sock:
                 sock.sendall(_post(COUNT) + _get("/status"))
                 Responses().read(sock, 2)
         finally:
-            logging.getLogger("uvicorn.access").removeHandler(handler)
+            logging.getLogger("kg.serve.access").removeHandler(handler)
     assert any('"POST /sparql HTTP/1.1" 200' in line for line in lines), lines
     assert any('"GET /status HTTP/1.1" 200' in line for line in lines), lines

@@ -67,6 +67,64 @@ _DEFAULTS = ServeSettings()
     help="Memory for answers already given on the current snapshot (repeats skip Oxigraph); 0 turns it off.",
 )
 @click.option(
+    "--max-engine-mb",
+    default=_DEFAULTS.max_engine_mb,
+    show_default="a quarter of this machine's memory",
+    type=click.IntRange(min=256),
+    help="Memory each Oxigraph process may use; a query needing more is refused (422 memory_limit).",
+)
+@click.option(
+    "--max-connections",
+    default=_DEFAULTS.max_connections,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Open client connections; one more is answered 503.",
+)
+@click.option(
+    "--max-request-line",
+    default=_DEFAULTS.max_request_line,
+    show_default=True,
+    type=click.IntRange(min=256),
+    help="Bytes of the request line (a GET query's URL); longer is 414.",
+)
+@click.option(
+    "--max-header-bytes",
+    default=_DEFAULTS.max_header_bytes,
+    show_default=True,
+    type=click.IntRange(min=256),
+    help="Bytes of a request's header fields; more is 431.",
+)
+@click.option(
+    "--header-timeout",
+    "header_timeout_s",
+    default=_DEFAULTS.header_timeout_s,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a request (line, headers, body) may take to arrive; an idle connection is closed after that.",
+)
+@click.option(
+    "--send-timeout",
+    "send_timeout_s",
+    default=_DEFAULTS.send_timeout_s,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a client may leave its answer unread before it is dropped.",
+)
+@click.option(
+    "--max-buffer-mb",
+    default=_DEFAULTS.max_buffer_bytes // 2**20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Memory for answers waiting to be read by clients, all together; past it, writers wait.",
+)
+@click.option(
+    "--max-streams",
+    default=_DEFAULTS.max_streams,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Answers over 1 MiB being streamed to their clients at once; one more is answered 503.",
+)
+@click.option(
     "--snapshots",
     "snapshots_dir",
     default=None,
@@ -93,6 +151,14 @@ def serve(
     max_queued: int,
     max_query_bytes: int,
     cache_mb: int,
+    max_engine_mb: int,
+    max_connections: int,
+    max_request_line: int,
+    max_header_bytes: int,
+    header_timeout_s: float,
+    send_timeout_s: float,
+    max_buffer_mb: int,
+    max_streams: int,
     snapshots_dir: Path | None,
     views_dir: Path | None,
     quiet: bool,
@@ -100,9 +166,11 @@ def serve(
     """Publish the store as a read-only SPARQL endpoint with a query page.
 
     SPARQL 1.1 Protocol at /sparql (GET or POST), the query page at /, the VoID description at
-    /.well-known/void. Updates, LOAD, SERVICE and FROM are refused; time, rows, size and concurrency are
-    bounded; every refusal is JSON ({"error": {"status", "code", "message", "hint"}}). When `kg ingest`
-    completes, the endpoint moves to the new data by itself. Ctrl-C stops it.
+    /.well-known/void. Updates, LOAD, SERVICE and FROM are refused; time, rows, size, concurrency, the
+    engine's memory, connections and request heads are bounded; every refusal is JSON ({"error": {"status",
+    "code", "message", "hint"}}). When `kg ingest` completes, the endpoint moves to the new data by itself.
+    Ctrl-C stops it; exit status 2 when it cannot start, or when its query engine dies and cannot be started
+    again.
 
     \b
     Example:
@@ -124,6 +192,14 @@ def serve(
         max_queued=max_queued,
         max_query_bytes=max_query_bytes,
         cache_bytes=cache_mb * 2**20,
+        max_engine_mb=max_engine_mb,
+        max_connections=max_connections,
+        max_request_line=max_request_line,
+        max_header_bytes=max_header_bytes,
+        header_timeout_s=header_timeout_s,
+        send_timeout_s=send_timeout_s,
+        max_buffer_bytes=max_buffer_mb * 2**20,
+        max_streams=max_streams,
         snapshots_dir=snapshots_dir,
         views_dir=views_dir,
         access_log=not quiet,
@@ -132,9 +208,10 @@ def serve(
         click.echo(f"Warning: listening on {host}: anyone who can reach this address can query the store", err=True)
     try:
         serve_endpoint(store, settings, on_ready=None if quiet else _announce)
-    except KeyboardInterrupt:  # Ctrl-C is how it stops: the endpoint has shut down cleanly by now
-        if not quiet:
-            click.echo("kg serve: stopped", err=True)
+    except KeyboardInterrupt:  # Ctrl-C before the server was up: everything is cleaned up by now
+        pass
+    if not quiet:
+        click.echo("kg serve: stopped", err=True)
 
 
 def _announce(url: str, generation: int) -> None:

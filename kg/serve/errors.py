@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 
-from starlette.responses import Response
-
 from kg.errors import KgError
 
 
@@ -45,13 +43,11 @@ class Refusal(Exception):
         """The body as sent: compact JSON, UTF-8 (the one rendering, for the framework and the hot path alike)."""
         return json.dumps(self.body(), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
-    def response(self) -> Response:
-        return Response(self.payload(), status_code=self.status, headers=self.headers, media_type="application/json")
-
 
 # The codes, in one place (docs/endpoint.md lists them with their statuses).
 CODES: dict[str, int] = {
     "missing_query": 400,
+    "bad_request": 400,
     "unparseable": 400,
     "service_refused": 400,
     "dataset_refused": 400,
@@ -62,12 +58,18 @@ CODES: dict[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "not_acceptable": 406,
+    "request_timeout": 408,
     "query_too_large": 413,
+    "uri_too_long": 414,
     "unsupported_media_type": 415,
     "too_many_rows": 422,
+    "memory_limit": 422,
+    "engine_crash": 422,
+    "header_too_large": 431,
     "internal_error": 500,
     "upstream_error": 502,
     "busy": 503,
+    "too_many_connections": 503,
     "unavailable": 503,
     "timeout": 504,
 }

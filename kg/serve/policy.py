@@ -14,17 +14,30 @@ queries are remembered twice: by their exact text, and by their *shape* (:func:`
 IRIs written ``<…>`` outside any parenthesis and the contents of string literals left out. A query of a known shape
 differs from an accepted one only inside such tokens, which the parser reads as single terminals whatever they hold,
 so it gets the same decision without being parsed again. A query the shape lexer is not sure about has no shape and
-is parsed.
+is parsed. The shape lexer is the one piece of hand-written SPARQL lexing in the gateway, kept because the parser
+alone cannot keep up (docs/decisions/0002-endpoint.md): it only ever saves a parse, it never accepts by itself.
+
+rdflib's parser is not thread-safe: pyparsing keeps state in the grammar's objects, and concurrent parses corrupted
+it for good (40 threads; afterwards every FILTER or COUNT failed with "postParse2() missing … 'tokenList'").
+:class:`PlanChecker` therefore parses on one thread only, the same one for every query.
+
+Each plan also carries its *family* (:func:`query_family`): the parse tree with variables renamed in order of
+appearance, IRIs and literal values left out (literals keep their datatype; the values of a VALUES block are
+reduced to the set of their kinds). Queries of one family do the same work up to constants, which is what the
+quarantine of queries that took the engine down goes by.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from threading import Lock
 
 from pyparsing import ParseResults
+from rdflib import Literal, URIRef, Variable
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -42,6 +55,7 @@ class QueryPlan:
 
     text: str
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
+    family: str = field(default="", compare=False)  # see query_family
 
     @property
     def returns_graph(self) -> bool:
@@ -130,7 +144,75 @@ def plan_query(text: str, max_bytes: int) -> QueryPlan:
         )
     if "DatasetClause" in names:
         raise refuse("dataset_refused", "FROM and FROM NAMED are refused", _GRAPH_HINT)
-    return QueryPlan(text=text, form=form)
+    return QueryPlan(text=text, form=form, family=query_family(parsed[1]))
+
+
+def query_family(tree: object) -> str:
+    """The parse tree of a query (its prologue left out) with constants abstracted: see the module's docstring."""
+    names: dict[str, str] = {}
+    out: list[str] = []
+
+    def walk(node: object, depth: int = 0, values: bool = False) -> None:
+        if depth > 400:
+            raise RecursionError("query nested too deeply")
+        if isinstance(node, Variable):
+            out.append(names.setdefault(str(node), f"?v{len(names)}"))
+        elif isinstance(node, Literal):
+            out.append(f"L:{node.datatype or node.language or ''}")
+        elif isinstance(node, URIRef):
+            out.append("<>")
+        elif isinstance(node, CompValue):
+            if node.name == "pname":
+                out.append("<>")
+            elif node.name == "literal":
+                out.append(f"L:{'@' if node.get('lang') else ''}")
+            else:
+                out.append(f"{node.name}(")
+                for key, value in node.items():
+                    out.append(f"{key}=")
+                    walk(value, depth + 1, key == "value" and node.name in ("InlineData", "ValuesClause"))
+                out.append(")")
+        elif isinstance(node, ParseResults | list | tuple):
+            if values:  # the rows of a VALUES block: only the kinds of their terms
+                kinds: list[str] = []
+                for value in node:
+                    start = len(out)
+                    walk(value, depth + 1)
+                    kinds.append("".join(out[start:]))
+                    del out[start:]
+                out.append("{" + ",".join(sorted(set(kinds))) + "}")
+                return
+            out.append("[")
+            for value in node:
+                walk(value, depth + 1)
+            out.append("]")
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value, depth + 1)
+        elif node is not None:
+            out.append(str(node))
+
+    walk(tree)
+    return " ".join(out)
+
+
+class PlanChecker:
+    """Plans for query texts: from the :class:`PlanCache`, else parsed on the checker's one thread."""
+
+    def __init__(self) -> None:
+        self.cache = PlanCache()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-sparql-parser")
+
+    async def plan(self, text: str, max_bytes: int) -> QueryPlan:
+        plan = self.cache.check(text, max_bytes)
+        if plan is None:
+            loop = asyncio.get_running_loop()
+            plan = await loop.run_in_executor(self._thread, plan_query, text, max_bytes)
+            self.cache.put(plan)
+        return plan
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
 
 
 # -- shapes -------------------------------------------------------------------------------------------------------
@@ -228,7 +310,7 @@ class PlanCache:
         self.size = size
         self.shapes_size = shapes
         self._plans: OrderedDict[str, QueryPlan] = OrderedDict()
-        self._shapes: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        self._shapes: OrderedDict[tuple[str, ...], tuple[str, str]] = OrderedDict()  # shape -> (form, family)
         self._lock = Lock()
         self.parsed = 0  # queries that had to be parsed
 
@@ -243,11 +325,11 @@ class PlanCache:
         if shape is None:
             return None
         with self._lock:
-            form = self._shapes.get(shape)
-            if form is None:
+            known = self._shapes.get(shape)
+            if known is None:
                 return None
             self._shapes.move_to_end(shape)
-        plan = QueryPlan(text=text, form=form)
+        plan = QueryPlan(text=text, form=known[0], family=known[1])
         self._remember(plan)
         return plan
 
@@ -258,7 +340,7 @@ class PlanCache:
         with self._lock:
             self.parsed += 1
             if shape is not None:
-                self._shapes[shape] = plan.form
+                self._shapes[shape] = (plan.form, plan.family)
                 self._shapes.move_to_end(shape)
                 while len(self._shapes) > self.shapes_size:
                     self._shapes.popitem(last=False)
