@@ -74,7 +74,7 @@ def summarize_copy(quads: Iterable[ox.Quad], graph: ox.NamedNode) -> CopySummary
     )  # fmt: skip
     identity_props = set(IDENTITY)
     report = source = None
-    by_subject: dict[ox.NamedNode, list[tuple[ox.NamedNode, Term]]] = defaultdict(list)
+    by_subject: dict[object, list[tuple[ox.NamedNode, Term]]] = defaultdict(list)
     cites: set[ox.NamedNode] = set()
     initiatives: set[ox.NamedNode] = set()
     agencies: set[ox.NamedNode] = set()
@@ -97,7 +97,7 @@ def summarize_copy(quads: Iterable[ox.Quad], graph: ox.NamedNode) -> CopySummary
         elif p == p_reading:
             reading_nodes.add(o)  # type: ignore[arg-type]
         if p in identity_props or p in (p_ind, p_val, p_approx, p_mention):
-            by_subject[q.subject].append((p, o))  # type: ignore[index]
+            by_subject[q.subject].append((p, o))  # type: ignore[arg-type]
     if report is None or not isinstance(source, ox.NamedNode) or not isinstance(report, ox.NamedNode):
         return None
     identity = tuple(sorted(((p, o) for p, o in by_subject.get(source, []) if p in identity_props), key=str))

@@ -111,13 +111,13 @@ def write_description(store: ox.Store, out: Path, fmt: str, base_iri: str) -> Pa
     """Write the dump's VoID and DCAT description beside it (``FILE.void.ttl``); no timestamps, so it is stable."""
     import hashlib
 
-    from rdflib import Literal
+    from rdflib import Literal, URIRef
     from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
     from kg.iris import Minter
     from kg.void import compute_void_stats, void_graph
 
-    minter = Minter(base_iri)
+    minter: Minter[URIRef] = Minter(base_iri)
     dataset = minter.dataset("govkg")
     g = void_graph(compute_void_stats(store), dataset, uri_space=base_iri)
     dist = minter.distribution("govkg", fmt)

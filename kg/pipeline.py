@@ -143,14 +143,14 @@ def _extracted(built: Built, doc: SourceDocument, task: FileTask, validate: bool
         graph=built.graph.value,
         report=built.report.value,
         sha256=doc.sha256,
-        nquads=ox.serialize(built.quads, format=ox.RdfFormat.N_QUADS),
+        nquads=ox.serialize(built.quads, format=ox.RdfFormat.N_QUADS) or b"",
         summary=summary,
         quads=len(built.quads),
         violations=violations,
         checked=checked,
-        alone=ox.serialize(alone, format=ox.RdfFormat.N_QUADS),
+        alone=ox.serialize(alone, format=ox.RdfFormat.N_QUADS) or b"",
         alone_quads=len(alone),
-        alone_conflicts=sorted({q.subject.value for q in alone if q.predicate == X.gk.report and "/conflict/" in q.subject.value}),
+        alone_conflicts=sorted({str(q.subject)[1:-1] for q in alone if q.predicate == X.gk.report and "/conflict/" in str(q.subject)}),
     )
 
 

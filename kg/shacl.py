@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -194,7 +195,8 @@ class Data:
 class Shapes:
     def __init__(self, shapes: Graph, ontology: Graph) -> None:
         self.superclasses = _superclasses(ontology + shapes)
-        self.node_shapes = [self._node_shape(s, shapes) for s in sorted(shapes.subjects(RDF.type, SH.NodeShape))]
+        nodes = sorted((n for n in shapes.subjects(RDF.type, SH.NodeShape) if isinstance(n, URIRef)), key=str)
+        self.node_shapes = [self._node_shape(n, shapes) for n in nodes]
         self._reads: dict[frozenset[tuple[str, str]], tuple[set[str], set[str]]] = {}
 
     def reads(self, skip: frozenset[tuple[str, str]]) -> tuple[set[str], set[str]]:
@@ -226,14 +228,14 @@ class Shapes:
             shape.or_groups.append([self._property(m, g, str(s), shape.severity) for m in Collection(g, lst)])
         return shape
 
-    def _property(self, ps: object, g: Graph, parent: str, severity: str) -> PropertyShape:
+    def _property(self, ps: Any, g: Graph, parent: str, severity: str) -> PropertyShape:
         _refuse_unknown(g, ps)
         prop = PropertyShape(parent, _path(g, g.value(ps, SH.path)), _messages(g, ps), _severity(g, ps, severity))
         for pred, obj in g.predicate_objects(ps):
             if pred == SH.minCount:
-                prop.min_count = int(obj)
+                prop.min_count = int(str(obj))
             elif pred == SH.maxCount:
-                prop.max_count = int(obj)
+                prop.max_count = int(str(obj))
             elif pred == SH.datatype:
                 prop.datatype = str(obj)
             elif pred == SH.pattern:
@@ -251,7 +253,7 @@ class Shapes:
             elif pred == SH.minInclusive:
                 prop.min_inclusive = Decimal(str(obj))
             elif pred == SH.minLength:
-                prop.min_length = int(obj)
+                prop.min_length = int(str(obj))
             elif pred == SH.lessThanOrEquals:
                 prop.less_than_or_equals = ox.NamedNode(str(obj))
         return prop
@@ -371,8 +373,8 @@ def _messages(g: Graph, node: object) -> str:
     return " / ".join(sorted(str(m) for m in g.objects(node, SH.message)))  # type: ignore[arg-type]
 
 
-def _severity(g: Graph, node: object, default: str = "Violation") -> str:
-    sev = g.value(node, SH.severity)  # type: ignore[arg-type]
+def _severity(g: Graph, node: Any, default: str = "Violation") -> str:
+    sev = g.value(node, SH.severity)
     return str(sev).rsplit("#", 1)[-1] if sev is not None else default
 
 
@@ -382,10 +384,10 @@ def _refuse_unknown(g: Graph, node: object) -> None:
             raise ValueError(f"shape {node}: {pred} is not supported by kg.shacl; extend it or use pyshacl")
 
 
-def _path(g: Graph, node: object) -> tuple[Step, ...]:
+def _path(g: Graph, node: Any) -> tuple[Step, ...]:
     if isinstance(node, URIRef):
         return (Step(ox.NamedNode(str(node))),)
-    inverse = g.value(node, SH.inversePath)  # type: ignore[arg-type]
+    inverse = g.value(node, SH.inversePath)
     if isinstance(inverse, URIRef):
         return (Step(ox.NamedNode(str(inverse)), inverse=True),)
     if (node, RDF.first, None) in g:
@@ -396,6 +398,7 @@ def _path(g: Graph, node: object) -> tuple[Step, ...]:
 def _superclasses(g: Graph) -> dict[str, set[str]]:
     """class → itself and every class it is an rdfs:subClassOf of (transitively)."""
     direct: dict[str, set[str]] = defaultdict(set)
+    sup: Any
     for sub, sup in g.subject_objects(RDFS.subClassOf):
         if isinstance(sub, URIRef) and isinstance(sup, URIRef):
             direct[str(sub)].add(str(sup))
@@ -403,10 +406,10 @@ def _superclasses(g: Graph) -> dict[str, set[str]]:
     for cls in list(direct):
         seen, todo = {cls}, [cls]
         while todo:
-            for sup in direct.get(todo.pop(), ()):
-                if sup not in seen:
-                    seen.add(sup)
-                    todo.append(sup)
+            for parent in direct.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
         out[cls] = seen
     return out
 
@@ -477,12 +480,12 @@ def check_partition(quads: Iterable[ox.Quad], base: str) -> list[Violation]:
                 continue
         out.append(
             Violation(
-                focus=q.subject.value,
+                focus=subject,
                 path=q.predicate.value,
                 message="三元组只能属于一个命名图 / a triple lives in exactly one named graph",
                 severity="Violation",
                 source="rule:one-graph",
-                value=f"{q.object.value} in {graph}, not in {home}",
+                value=f"{q.object} in {graph}, not in {home}",
             )
         )
     return out

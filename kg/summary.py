@@ -45,8 +45,8 @@ GROUP BY ?doc ?title
 def summarize_document(store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.NamedNode) -> list[ox.Quad]:
     """The summary quads of one document, in its own summary graph (none when no report cites it any more)."""
     g = minter.summary_graph(doc.value)
-    subs = {ox.Variable("doc"): doc}
-    rows = list(store.query(_BY_REGION, substitutions=subs, use_default_graph_as_union=True))  # type: ignore[union-attr]
+    subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
+    rows = list(store.query(_BY_REGION, substitutions=subs, use_default_graph_as_union=True))  # type: ignore[arg-type]
     total = sum(int(r["reports"].value) for r in rows)
     if total == 0:
         return []
@@ -56,6 +56,7 @@ def summarize_document(store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.Na
         ox.Quad(whole, X.gk.document, doc, g),
         ox.Quad(whole, X.gk.citingReports, lit(total), g),
         ox.Quad(whole, X.gk.citingRegions, lit(sum(1 for r in rows if r["region"] is not None)), g),
+        ox.Quad(whole, X.gk.titleOnly, lit(doc.value.startswith(minter.base + "doc/title/")), g),
     ]
     titles = [
         (int(r["n"].value), r["title"].value)

@@ -159,7 +159,8 @@ class StoreWriter:
             quads = derive_report(self.minter, report, copies)
             if result is not None:
                 result.conflicts += [
-                    q.subject.value for q in quads if q.predicate == X.gk.report and "/conflict/" in q.subject.value
+                    str(q.subject.value) for q in quads  # type: ignore[union-attr]
+                    if q.predicate == X.gk.report and "/conflict/" in str(q.subject)
                 ]
             out += quads
         if out:

@@ -143,4 +143,6 @@ def test_copies_that_disagree_give_no_figure_and_are_reported(tmp_path: Path) ->
     obs = list(store.quads_for_pattern(None, ox.NamedNode("https://w3id.org/govkg/ontology#indicator"), indicator, None))
     assert all(q.subject.value.startswith(report.value + "/conflict/") or "/fact/" in q.subject.value for q in obs)
     rows = _rows(tmp_path / "store", "rules/copies-disagree")
-    assert [(r["focus"], r["value"]) for r in rows] == [(report.value, "requests_received: 35 | 53")]
+    assert sorted((r["focus"], r["value"]) for r in rows) == [
+        (report.value, "requests_received: 35"), (report.value, "requests_received: 53"),
+    ]  # fmt: skip
