@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from kg.config import Config
-from kg.iris import Minter
 from kg.queries import list_queries, run_select
 from kg.store import open_store
 
@@ -15,7 +14,6 @@ QUERIES = list_queries(Config().queries_dir)
 ARGS = {
     "directive-diffusion": {"number": "国办发〔2016〕80号"},
     "report-facts": {"source": "seed-000.txt"},
-    "views/diffusion": {"doc": str(Minter(Config().base_iri).document("国办发〔2016〕80号", "100000"))},
 }
 # queries that find problems: on conforming example data they return no rows
 EMPTY_ON_EXAMPLES = {

@@ -8,12 +8,12 @@ import math
 import networkx as nx
 import pytest
 
-from kg.queries import list_queries, load_query
+from kg.queries import list_queries
 from kg.views import cocitation as co
 from kg.views import diffusion as df
 from kg.views import platforms as pf
 from kg.views.citation import build_citation_graph, citation_pages, citation_positions
-from kg.views.data import read_first_citations, read_view_data, year_in_number, year_of
+from kg.views.data import first_citations, read_view_data, year_in_number, year_of
 from kg.views.layout import PROVINCE_ANCHORS, boxes_overlap, label_box, pack, project, sunflower
 from kg.views.style import LEVEL_COLORS, REGION_COLOR, directive_size, platform_color
 from tests.views_support import (
@@ -57,7 +57,6 @@ def test_every_view_query_has_a_header_and_parses(store) -> None:  # type: ignor
     queries = [q for q in list_queries(CONFIG.queries_dir) if q.name.startswith("views/")]
     assert {q.name for q in queries} == {
         "views/citations",
-        "views/diffusion",
         "views/directives",
         "views/platform-types",
         "views/platforms",
@@ -66,7 +65,6 @@ def test_every_view_query_has_a_header_and_parses(store) -> None:  # type: ignor
     }
     for q in queries:
         assert q.title and q.purpose, q.name
-    assert list(load_query("views/diffusion", CONFIG.queries_dir).params) == ["doc"]
 
 
 def test_records_read_from_the_store(data) -> None:  # type: ignore[no-untyped-def]
@@ -284,7 +282,7 @@ def test_platform_graph(data) -> None:  # type: ignore[no-untyped-def]
 
 def test_diffusion_of_the_most_cited_directive(store, data, citation) -> None:  # type: ignore[no-untyped-def]
     assert df.top_directives(data, citation, 2) == [D1, D3]
-    firsts = read_first_citations(store, CONFIG, data, D1)
+    firsts = first_citations(data, D1)
     assert [(f.region, f.year) for f in firsts] == [
         (R("320000"), 2016),
         (R("320700"), 2017),
@@ -326,14 +324,14 @@ def test_diffusion_of_the_most_cited_directive(store, data, citation) -> None:  
 
 
 def test_diffusion_without_a_directive_year_has_no_lag(store, data) -> None:  # type: ignore[no-untyped-def]
-    firsts = read_first_citations(store, CONFIG, data, D5)
+    firsts = first_citations(data, D5)
     g = df.build_diffusion_graph(data, D5, firsts)
     assert all(g.nodes[n]["lag"] is None for n in g if n != D5)
     assert df.summarize(4, data, D5, firsts).median_lag is None
 
 
 def test_diffusion_splits_per_province_when_too_big(store, data) -> None:  # type: ignore[no-untyped-def]
-    firsts = read_first_citations(store, CONFIG, data, D1)
+    firsts = first_citations(data, D1)
     g = df.build_diffusion_graph(data, D1, firsts)
     summary = df.summarize(1, data, D1, firsts)
     pages = df.diffusion_pages(g, D1, summary, max_nodes=4)

@@ -21,7 +21,7 @@ from kg.views.citation import (
     directive_label,
     directive_node_attrs,
 )
-from kg.views.data import Citation, Directive, Region, Report, ViewData, read_first_citations, read_view_data
+from kg.views.data import Citation, Directive, Region, Report, ViewData, first_citations, read_view_data
 from kg.views.layout import (
     COLUMN_GAP,
     MAX_SPREAD,
@@ -209,7 +209,7 @@ def test_fixture_pages_have_no_overlapping_labels(fixture_data) -> None:  # type
     pages += co.cocitation_pages(cg, info, 1500)
     pages += pf.platform_pages(pf.build_platform_graph(data), data, 1500)
     for rank, doc in enumerate(df.top_directives(data, citation, 5), start=1):
-        firsts = read_first_citations(store, CONFIG, data, doc)
+        firsts = first_citations(data, doc)
         graph = df.build_diffusion_graph(data, doc, firsts)
         pages += df.diffusion_pages(graph, doc, df.summarize(rank, data, doc, firsts), 1500)
     assert {p.view for p in pages} == {"citation", "cocitation", "platforms", "diffusion"}

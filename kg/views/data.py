@@ -156,8 +156,9 @@ def _float(text: str) -> float | None:
 
 
 def _rows(store: ox.Store, config: Config, name: str, params: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The query's rows, sorted here (a sort by the engine costs far more at scale: it compares stored strings)."""
     table: Table = run_select(store, load_query(f"views/{name}", config.queries_dir), params)
-    return [dict(zip(table.columns, row, strict=True)) for row in table.rows]
+    return [dict(zip(table.columns, row, strict=True)) for row in sorted(table.rows)]
 
 
 def _level(text: str) -> str:
@@ -280,16 +281,16 @@ class FirstCitation:
     evidence: Evidence
 
 
-def read_first_citations(store: ox.Store, config: Config, data: ViewData, doc: str) -> list[FirstCitation]:
-    """For one directive, each citing region's earliest report year and its evidence (``views/diffusion.rq``)."""
-    rows = _rows(store, config, "diffusion", {"doc": doc})
-    quotes = _first_quotes(rows, "citation")
+def first_citations(data: ViewData, doc: str) -> list[FirstCitation]:
+    """For one directive, each citing region's earliest report year and its evidence (from the records read)."""
     by_region: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-    for row in rows:
-        year = year_of(row["year"]) or year_of(row["issued"])
-        if year is None or row["region"] not in data.regions:
+    for c in data.citations:
+        if c.doc != doc:
             continue
-        by_region[row["region"]].append((year, row["report"], quotes.get(row["citation"], "")))
+        rep = data.reports.get(c.report)
+        if rep is None or rep.year is None or rep.region not in data.regions:
+            continue
+        by_region[rep.region].append((rep.year, c.report, c.quote))
     firsts = []
     for region, hits in sorted(by_region.items()):
         year, report, quote = min(hits)

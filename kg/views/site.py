@@ -28,7 +28,7 @@ from kg.views import cocitation as co
 from kg.views import diffusion as df
 from kg.views import platforms as pf
 from kg.views.citation import build_citation_graph, citation_pages, citation_positions
-from kg.views.data import ViewData, read_first_citations, read_view_data
+from kg.views.data import ViewData, first_citations, read_view_data
 from kg.views.gephi import export_graph, write_gexf, write_graphml
 from kg.views.page import DEFAULT_MAX_NODES, Page
 from kg.views.render import assets, csp, environment, page_html, script_json
@@ -142,7 +142,7 @@ def build_pages(
         pages += pf.platform_pages(platforms, data, max_nodes)
     table = []
     for rank, doc in enumerate(df.top_directives(data, citation, top_directives), start=1):
-        firsts = read_first_citations(store, config, data, doc)
+        firsts = first_citations(data, doc)
         if not firsts:
             continue
         graph = df.build_diffusion_graph(data, doc, firsts)
