@@ -318,6 +318,35 @@ def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None
     return table
 
 
+def select_csv(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> bytes:
+    """The answer of a SELECT as SPARQL CSV, written by Oxigraph itself (no Python object per value: at tens of
+    thousands of rows, half the time of building a :class:`Table`). Isolated as :func:`run_select` is."""
+    from kg.isolated import EngineFailure, run_isolated
+
+    subs = bind_params(query, params or {})
+    try:
+        if _read_only(store):
+            return run_isolated(_select_csv, store, query.text, subs or None)
+        return _select_csv(store, query.text, subs or None)
+    except EngineFailure as exc:
+        raise QueryError(f"{query.name}: the query engine crashed on this query ({exc.death.detail})") from exc
+    except SyntaxError as exc:
+        raise QueryError(f"{query.path}: does not parse: {exc}") from exc
+    except RuntimeError as exc:
+        raise QueryError(f"{query.name}: {exc}", hint="a parameter must appear in the query's SELECT") from exc
+    except TypeError as exc:
+        raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results") from exc
+
+
+def _select_csv(
+    store: ox.Store, text: str, subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None
+) -> bytes:
+    result = store.query(text, use_default_graph_as_union=True, substitutions=subs)
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError("not a SELECT query")
+    return result.serialize(format=ox.QueryResultsFormat.CSV) or b""
+
+
 def _read_only(store: ox.Store) -> bool:
     """Whether ``store`` was opened read-only (pyoxigraph refuses to flush those; a flush is harmless otherwise)."""
     try:

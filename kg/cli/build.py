@@ -258,7 +258,7 @@ def query(name_or_file: str, store: Path | None, endpoint: str | None, fmt: str,
       kg query citing-regions --store out/store --param number=国办发〔2016〕80号 --format csv
     """
     from kg.errors import QueryError
-    from kg.queries import load_query, nearest_values, normalize_params, run_select
+    from kg.queries import load_query, run_select
 
     config = make_config()
     q = load_query(name_or_file, config.queries_dir)
@@ -276,20 +276,36 @@ def query(name_or_file: str, store: Path | None, endpoint: str | None, fmt: str,
         from kg.store import open_store
 
         opened = open_store(store, read_only=True)
+        if fmt == "csv":  # written by the engine, row by row
+            from kg.queries import select_csv
+
+            data = select_csv(opened, q, bound)
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            if bound and data.count(b"\n") <= 1:
+                _hint_empty(opened, q, bound, store)
+            return
         table = run_select(opened, q, bound)
     else:
         raise QueryError("give --store DIR or --endpoint URL")
     out = {"csv": table.to_csv, "tsv": lambda: table.to_csv("\t"), "json": table.to_json, "table": table.to_text}[fmt]()
     click.echo(out, nl=False)
     if bound and not table.rows:
-        read_as = normalize_params(bound)
-        for key, value in bound.items():
-            if read_as[key] != value:
-                click.echo(f"note: --param {key}={value} was read as {read_as[key]}", err=True)
-        if store:
-            for key, values in nearest_values(opened, q, bound).items():
-                shown = ", ".join(values) if values else "(none: the query has no rows at all)"
-                click.echo(f"no rows for {key}={read_as[key]}; nearest values: {shown}", err=True)
+        _hint_empty(opened if store else None, q, bound, store)
+
+
+def _hint_empty(opened, q, bound: dict[str, str], store: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """No rows: how the parameters were read, and the nearest values they can take."""
+    from kg.queries import nearest_values, normalize_params
+
+    read_as = normalize_params(bound)
+    for key, value in bound.items():
+        if read_as[key] != value:
+            click.echo(f"note: --param {key}={value} was read as {read_as[key]}", err=True)
+    if store:
+        for key, values in nearest_values(opened, q, bound).items():
+            shown = ", ".join(values) if values else "(none: the query has no rows at all)"
+            click.echo(f"no rows for {key}={read_as[key]}; nearest values: {shown}", err=True)
 
 
 @click.command()
