@@ -7,6 +7,7 @@ place the description is published (the endpoint's ``/.well-known/void``, dumps)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,9 +25,10 @@ class VoidStats:
 
     triples: int
     default_graph_triples: int
-    graphs: tuple[tuple[str, int], ...]  # (named graph IRI, triples), sorted by IRI
-    distinct_subjects: int
-    distinct_objects: int
+    graphs: tuple[tuple[str, int], ...]  # (shared graph IRI, triples), sorted by IRI
+    named_graphs: int  # every named graph, shared or not
+    distinct_subjects: int | None  # None: not counted (a large store, see DISTINCT_LIMIT)
+    distinct_objects: int | None
     properties: tuple[tuple[str, int], ...]  # (property IRI, triples)
     classes: tuple[tuple[str, int], ...]  # (class IRI, entities)
 
@@ -49,16 +51,27 @@ def _grouped(store: ox.Store, query: str, key: str) -> tuple[tuple[str, int], ..
     return tuple(sorted(rows))
 
 
+# Above this many triples the distinct subjects and objects are not counted: the count holds every one of them in
+# the engine's memory at once (10 million subjects at 100,000 reports), and VoID does not require it.
+DISTINCT_LIMIT = 5_000_000
+# The graphs described one by one: the shared ones. The one-per-source, per-report and per-document graphs (hundreds
+# of thousands in a large store) are counted, not listed.
+_LISTED = re.compile(r"/graph/[a-z]+$")
+
+
 def compute_void_stats(store: ox.Store) -> VoidStats:
     """Count triples, graphs, distinct subjects and objects, and the class and property partitions of ``store``."""
     default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-    graphs = _grouped(store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", "g")
+    per_graph = _grouped(store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", "g")
+    triples = default + sum(n for _, n in per_graph)
+    small = triples <= DISTINCT_LIMIT
     return VoidStats(
-        triples=default + sum(n for _, n in graphs),
+        triples=triples,
         default_graph_triples=default,
-        graphs=graphs,
-        distinct_subjects=_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
-        distinct_objects=_count(store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
+        graphs=tuple((g, n) for g, n in per_graph if _LISTED.search(g)),
+        named_graphs=len(per_graph),
+        distinct_subjects=_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }") if small else None,
+        distinct_objects=_count(store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }") if small else None,
         properties=_grouped(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p", "p"),
         classes=_grouped(
             store,
@@ -96,8 +109,10 @@ def void_graph(
     for vocabulary in (ONTOLOGY_IRI, VOCAB_IRI, str(ELI), "http://www.w3.org/ns/org#", "https://schema.org/"):
         g.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
     g.add((dataset, VOID.triples, Literal(stats.triples)))
-    g.add((dataset, VOID.distinctSubjects, Literal(stats.distinct_subjects)))
-    g.add((dataset, VOID.distinctObjects, Literal(stats.distinct_objects)))
+    if stats.distinct_subjects is not None:
+        g.add((dataset, VOID.distinctSubjects, Literal(stats.distinct_subjects)))
+    if stats.distinct_objects is not None:
+        g.add((dataset, VOID.distinctObjects, Literal(stats.distinct_objects)))
     g.add((dataset, VOID.properties, Literal(len(stats.properties))))
     g.add((dataset, VOID.classes, Literal(len(stats.classes))))
     g.add((dataset, VOID.entities, Literal(sum(n for _, n in stats.classes))))
