@@ -251,3 +251,36 @@ def test_readme_runs_kg_the_way_a_fresh_clone_has_it() -> None:
     for block in runs_kg:
         first_kg = next(i for i, ln in enumerate(block) if ln.startswith("kg "))
         assert any(ln.startswith(". .venv/bin/activate") for ln in block[:first_kg]), block
+
+
+def test_ingest_of_nothing_readable_says_so_and_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = runner.invoke(cli, ["ingest", str(empty), "--store", str(tmp_path / "s")])
+    assert res.exit_code == 2
+    assert f"Error: {empty}: no readable report found" in res.stderr
+    (empty / "scan.png").write_bytes(b"\x89PNG\r\n")
+    (empty / "notes.xlsx").write_bytes(b"PK")
+    res = runner.invoke(cli, ["ingest", str(empty), "--store", str(tmp_path / "s")])
+    assert res.exit_code == 2
+    assert "2 unsupported files" in res.stderr and "unsupported (not read): notes.xlsx, scan.png" in res.stderr
+
+
+def test_unsupported_files_in_a_directory_are_counted_and_named(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "r.txt").write_text((EXAMPLES / "seed-000.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (src / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (src / ".hidden").write_text("x")
+    res = runner.invoke(cli, ["ingest", str(src), "--store", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    first, *rest = res.stderr.splitlines()
+    assert first.endswith("0 files skipped; 1 unsupported files") and "  unsupported (not read): photo.jpg" in rest
+
+
+def test_a_bad_jsonl_line_is_one_record_skipped_not_a_file(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(cli, ["ingest", str(FIXTURES / "records.jsonl"), "--store", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    first, *rest = res.stderr.splitlines()
+    assert first.startswith("ingested 2 sources of 2 reports") and first.endswith("0 files skipped; 2 records skipped")
+    assert any(line.startswith(f"  record skipped {FIXTURES / 'records.jsonl'}:2: not JSON") for line in rest)
