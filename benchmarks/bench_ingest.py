@@ -182,7 +182,7 @@ from rdflib import Dataset, Graph
 import pyoxigraph as ox
 from kg.config import Config
 from kg.iris import Minter
-from kg.pipeline import process_source
+from kg.worker import process_source
 from kg.derive import derive_report, summarize_copy
 from kg.queries import load_query
 from kg.sources import SourceDocument, read_sources

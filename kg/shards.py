@@ -42,7 +42,7 @@ class ShardResult:
 
 def write_shard(items: Iterable[object], out: Path) -> ShardResult:
     """Write the Extracted items among ``items`` to the shard ``out``; the others (skipped files) are returned."""
-    from kg.pipeline import Skipped
+    from kg.worker import Skipped
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
@@ -72,8 +72,8 @@ def extract_shard(paths: Iterable[str], out: str, name: str | None = None, confi
     The shard is named after its first file's key, so the same files give the same shard whoever builds it.
     Returns ``[ShardResult]`` (a list, as a partition).
     """
-    from kg.pipeline import FileTask, run_task
     from kg.sources import source_key
+    from kg.worker import FileTask, run_task
 
     config = config or Config()
     tasks = []

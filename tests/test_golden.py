@@ -15,8 +15,8 @@ from rdflib.compare import graph_diff, to_isomorphic
 from kg.config import Config
 from kg.iris import Minter
 from kg.namespaces import bind_prefixes
-from kg.pipeline import process_source
 from kg.sources import SourceDocument, read_sources
+from kg.worker import process_source
 
 from .conftest import EXAMPLES, FIXTURES, ROOT
 

@@ -23,12 +23,12 @@ from kg.derive import derive_report, summarize_copy
 from kg.extract.facts import Citation, Facts, Identity, Initiative, Issuer, Platform, Statistic
 from kg.findings import Violation
 from kg.iris import Minter
-from kg.pipeline import process_source
 from kg.shacl import BY_CONSTRUCTION, load
 from kg.sources import SourceDocument, read_sources
 from kg.store import from_ox, to_ox
 from kg.text import normalize
 from kg.validate import load_shapes, validate_graph
+from kg.worker import process_source
 
 from .conftest import EXAMPLES, FIXTURES
 from .test_shapes import CONFORMING, VIOLATIONS, _graph
