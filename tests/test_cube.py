@@ -296,6 +296,14 @@ def test_a_code_outside_a_collection_is_found(small: ox.Store) -> None:
 
 
 @pytest.mark.parametrize("dim", DIMENSIONS, ids=[str(d).rsplit("/", 1)[-1] for d in DIMENSIONS])
+def test_an_observation_lacking_any_one_dimension_is_found(dim: URIRef, small: ox.Store) -> None:
+    """The rule for missing dimensions checks exactly the dimensions of the structure."""
+    for q in list(small.quads_for_pattern(ox.NamedNode(OBS), ox.NamedNode(str(dim)), None, None)):
+        small.remove(q)
+    assert _found(small, "ic11") == {(OBS, str(dim))}
+
+
+@pytest.mark.parametrize("dim", DIMENSIONS, ids=[str(d).rsplit("/", 1)[-1] for d in DIMENSIONS])
 def test_observations_that_differ_in_any_one_dimension_are_not_duplicates(dim: URIRef, small: ox.Store) -> None:
     """The duplicate rule groups on exactly the dimensions of the structure."""
     obs, twin = ox.NamedNode(OBS), ox.NamedNode("https://example.org/other/twin")
