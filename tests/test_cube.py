@@ -198,6 +198,14 @@ def test_the_rules_are_the_checks_that_apply() -> None:
         assert q.title.startswith("Cube IC-") and q.purpose and not q.params, q.name
 
 
+def test_the_endpoint_runs_the_rules_too() -> None:
+    """The rules are plain SPARQL 1.1: the endpoint lists them as examples, and its gateway accepts them."""
+    from kg.serve.policy import plan_query
+
+    for q in RULES:
+        assert plan_query(q.text, 65536).form == "SELECT", q.name
+
+
 @pytest.mark.parametrize("rule", RULES, ids=[q.name for q in RULES])
 def test_no_rule_finds_anything_on_the_examples(rule, example_store: Path) -> None:  # type: ignore[no-untyped-def]
     assert run_select(open_store(example_store, read_only=True), rule).rows == []
