@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.build import Term, lit
+from kg.cube import STATISTICS
 from kg.iris import Minter
 from kg.namespaces import X
 
@@ -163,12 +164,22 @@ def derive_report(minter: Minter[ox.NamedNode], report: ox.NamedNode, copies: li
 
 
 def _observations(minter, report, copies, identity, add) -> None:  # type: ignore[no-untyped-def]
+    """The report's figures as observations of the statistics data set (its structure: ``ontology/cube.ttl``).
+
+    An observation's dimensions identify it: the region, year and level the report is for, the report itself (a
+    region has several reporting bodies in a year) and the indicator — each value the one the report's graph keeps.
+    Every dimension is required (IC-11), so a report whose region or year is unknown has no place in the cube: its
+    figures stay readings of its copies (``gk:Reading`` in the source graphs) until it is attributed. Copies that
+    disagree on a figure give a ``gk:CopyConflict`` instead, attributed or not.
+    """
     readings: dict[ox.NamedNode, list[Reading]] = defaultdict(list)
     for c in copies:
         for r in c.readings:
             readings[r.indicator].append(r)
-    region = identity.get(X.gk.reportingRegion, [None])[0]
-    year = identity.get(X.gk.yearCovered, [None])[0]
+    dims = [(X.sdmx.refArea, X.gk.reportingRegion), (X.sdmx.refPeriod, X.gk.yearCovered), (X.gk.level, X.gk.level)]
+    keys = [(dim, _choice(identity[p])) for dim, p in dims if identity.get(p)]
+    placed = len(keys) == len(dims)
+    dataset = minter.dataset(STATISTICS)
     for indicator in sorted(readings, key=str):
         rs = readings[indicator]
         notation = indicator.value.rsplit("/", 1)[-1]
@@ -180,14 +191,14 @@ def _observations(minter, report, copies, identity, add) -> None:  # type: ignor
             for r in rs:
                 add(node, X.gk.reading, r.node)
             continue
+        if not placed:
+            continue
         obs = minter.observation(report.value, notation)
         add(obs, X.rdf.type, X.qb.Observation)
-        add(obs, X.qb.dataSet, minter.dataset("disclosure-statistics"))
+        add(obs, X.qb.dataSet, dataset)
+        for dim, value in keys:
+            add(obs, dim, value)
         add(obs, X.gk.report, report)
-        if region is not None:
-            add(obs, X.sdmx.refArea, region)
-        if year is not None:
-            add(obs, X.sdmx.refPeriod, year)
         add(obs, X.gk.indicator, indicator)
         add(obs, X.gk.value, rs[0].value)
         add(obs, X.gk.approximate, rs[0].approximate)
@@ -195,4 +206,3 @@ def _observations(minter, report, copies, identity, add) -> None:  # type: ignor
             add(obs, X.gk.reading, r.node)
             if r.mention is not None:
                 add(obs, X.gk.mention, r.mention)
-

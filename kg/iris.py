@@ -7,7 +7,8 @@ A :class:`Minter` makes rdflib ``URIRef`` terms by default; ``Minter(base, node=
 pyoxigraph terms from the same rules (ingest builds pyoxigraph quads directly, without rdflib on the hot path).
 
 Graphs: one per source (``graph/source/…``, what one file or record says), one per report (``graph/report/…``, what
-its copies say together, derived), and the shared graphs (``graph/documents``, ``graph/regions`` …).
+its copies say together, derived), the description of each data set (``graph/dataset/…``), and the shared graphs
+(``graph/documents``, ``graph/regions`` …).
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class Minter(Generic[N]):
     def dataset(self, name: str) -> N:
         return self._iri("dataset", name)
 
+    def dataset_graph(self, name: str) -> N:
+        """The graph of a data set's own description (``graph/dataset/…``), written at each ingest."""
+        return self._iri("graph", "dataset", name)
+
     def distribution(self, dataset: str, fmt: str) -> N:
         return self._iri("dataset", dataset, "distribution", fmt)
 
@@ -127,7 +132,8 @@ def home_graph(base: str, subject: str) -> str | None:
     """The one graph where the triples about ``subject`` live (None: not a data IRI under ``base``).
 
     A source's own nodes (``source/H``, ``fact/H/…``, ``span/H/…``) live in its graph ``graph/source/H``; a report
-    and its observations in ``graph/report/…``; a document's citation summaries in ``graph/summary/…``; shared
+    and its observations in ``graph/report/…``; a document's citation summaries in ``graph/summary/…``; a data
+    set's description (``dataset/D``, and its distributions ``dataset/D/…``) in ``graph/dataset/D``; shared
     entities in their shared graph. The only triples elsewhere are links (:data:`LINKS`) from a node of another
     graph to a node of this one — a report's ``gk:source``, an organisation's ``gk:mention`` — which live with the
     node they point to. This is the rule ``kg validate`` checks: no triple in two graphs.
@@ -143,6 +149,8 @@ def home_graph(base: str, subject: str) -> str | None:
         return f"{base}graph/" + "/".join(parts[:cut])
     if kind == "summary" and len(parts) > 1:
         return f"{base}graph/summary/{parts[1]}"
+    if kind == "dataset" and len(parts) > 1:
+        return f"{base}graph/dataset/{parts[1]}"
     if kind == "org":
         return f"{base}graph/" + ("regions" if parts[-1] == "government" else "agencies")
     if kind in _SHARED_HOME:
@@ -157,3 +165,8 @@ def concept(scheme: str, notation: str, node: Callable[[str], N] = URIRef) -> N:
 
 def scheme(name: str) -> URIRef:
     return URIRef(VOCAB_IRI + name)
+
+
+def structure(name: str, node: Callable[[str], N] = URIRef) -> N:  # type: ignore[assignment]
+    """A data structure definition of a shipped RDF Data Cube (``ontology/cube.ttl``): vocabulary, like the schemes."""
+    return node(f"{VOCAB_IRI}structure/{name}")

@@ -99,7 +99,9 @@ def _into_store(
     items: Callable[[StoreWriter, IngestSummary], Iterable[Extracted | Skipped | Unchanged]],
     progress: Callable[[str], None] | None,
 ) -> IngestSummary:
-    """Write ``items`` with one writer: recover first, then the batches, the summaries, the vocabularies; mark."""
+    """Write ``items`` with one writer: recover first, then the batches, the summaries, the vocabularies and the
+    data set's description; mark."""
+    from kg.cube import write_dataset
     from kg.snapshots import mark_generation
     from kg.store import load_vocabularies, open_writer
 
@@ -111,6 +113,7 @@ def _into_store(
         _write(writer, iter(items(writer, summary)), config, summary, progress)
         writer.refresh_summaries()
         load_vocabularies(store, ledger, config)
+        write_dataset(store, config.base_iri)
         store.flush()
     finally:
         ledger.close()

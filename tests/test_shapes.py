@@ -17,6 +17,7 @@ PREFIXES = """
 @prefix bk: <https://w3id.org/govkg/vocab/body/> . @prefix pf: <https://w3id.org/govkg/vocab/platform/> .
 @prefix ind: <https://w3id.org/govkg/vocab/indicator/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix id: <https://example.org/id/> .
+@prefix sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#> .
 """
 CONFORMING = (
     PREFIXES
@@ -31,7 +32,9 @@ id:cit a gk:Citation ; gk:citedDocument id:doc ; gk:mention id:m ; gk:titleOnly 
 id:doc a eli:LegalResource ; eli:id_local "国办发〔2016〕19号" ; eli:passed_by id:issuer ;
     gk:issuerLevel lv:national ; eli:date_document "2016"^^xsd:gYear .
 id:issuer a gk:Issuer .
-id:obs a qb:Observation ; gk:indicator ind:requests_received ; gk:value "53"^^xsd:decimal ; gk:report id:rep ; gk:mention id:m .
+id:obs a qb:Observation ; qb:dataSet id:stats ; sdmx-dimension:refArea id:r321281 ;
+    sdmx-dimension:refPeriod "2016"^^xsd:gYear ; gk:level lv:county ; gk:indicator ind:requests_received ;
+    gk:value "53"^^xsd:decimal ; gk:approximate false ; gk:report id:rep ; gk:mention id:m .
 id:rd a gk:Reading ; gk:indicator ind:requests_received ; gk:value "53"^^xsd:decimal ; gk:approximate false ; gk:mention id:m .
 id:plat a gk:Platform ; gk:platformType pf:wechat ; gk:mention id:m .
 id:r321281 a gk:Region ; gk:adcode "321281" ; rdfs:label "兴化市"@zh ; schema:containedInPlace id:r321200 ; gk:province id:r320000 .
