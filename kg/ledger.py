@@ -29,7 +29,7 @@ from pathlib import Path
 from kg.errors import StoreError
 
 LEDGER_FILE = "kg-ledger.sqlite"
-FORMAT = "2"  # the store layout: one graph per source, one derived graph per report, shared graphs
+FORMAT = "3"  # the store layout: one graph per source, one derived graph per report, shared graphs
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT);
