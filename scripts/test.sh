@@ -22,7 +22,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 [ -d .venv ] || python3 -m venv .venv
-{ .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e '.[test]'; } > .venv/install.log 2>&1 \
+{ .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e '.[test,cluster]'; } > .venv/install.log 2>&1 \
   || { tail -n 20 .venv/install.log; echo "installation failed, see .venv/install.log" >&2; exit 2; }
 .venv/bin/ruff check kg tests
 .venv/bin/mypy kg
