@@ -10,7 +10,11 @@ query needs. It holds
   ``state`` is ``pending`` while its batch is being written and ``done`` once it is whole;
 - ``checks`` and ``violations``: which version of the shapes each source was checked against when it was written,
   and what the check found, so that ``kg validate`` re-checks only what changed (:mod:`kg.validate`);
-- ``dirty``: documents whose citation summaries are to be refreshed (:mod:`kg.summary`).
+- ``dirty``: documents whose citation summaries are to be refreshed (:mod:`kg.summary`), and whose title-only
+  resolutions are to be looked at again (:mod:`kg.titles`);
+- ``titled`` and ``printed``: the index :mod:`kg.titles` resolves title-only documents with — each title-only
+  document by its title key, and each numbered document's printed titles and short forms (with how many reports
+  print each and the first citation that does), searchable by any part of the title (an FTS5 trigram index).
 
 A batch is marked pending before anything of it reaches the store and done after all of it has: a crash (even
 ``kill -9``) in between leaves pending rows, and :func:`recover` removes what they may have half written before the
@@ -45,7 +49,18 @@ CREATE TABLE IF NOT EXISTS violations (
 CREATE INDEX IF NOT EXISTS violations_key ON violations (key);
 CREATE INDEX IF NOT EXISTS sources_state ON sources (state);
 CREATE INDEX IF NOT EXISTS sources_file ON sources (file);
+CREATE TABLE IF NOT EXISTS titled (doc TEXT PRIMARY KEY, key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS titled_key ON titled (key);
+CREATE TABLE IF NOT EXISTS printed (
+    doc TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, reports INTEGER NOT NULL, evidence TEXT NOT NULL,
+    PRIMARY KEY (doc, key, kind)
+);
+CREATE INDEX IF NOT EXISTS printed_key ON printed (key, kind);
+CREATE TABLE IF NOT EXISTS printed_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 """
+# printed keys by any part of them (LIKE '%…%' through the trigram index); without FTS5, a scan of printed_keys
+_FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS printed_text USING fts5(key, tokenize='trigram')"
+Printed = dict[tuple[str, str], tuple[int, str]]  # (key, kind) -> (reports printing it, the first citation that does)
 
 
 @dataclass(frozen=True)
@@ -77,8 +92,14 @@ class Ledger:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the ingest ledger ({exc})") from exc
         self._lock = threading.RLock()
+        self._fts = False
         if not read_only:
             self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
+            try:
+                self.db.execute(_FTS)
+                self._fts = True
+            except sqlite3.OperationalError:  # an SQLite built without FTS5: the same answers, by a scan
+                pass
 
     @classmethod
     def open_for_store(cls, store_dir: Path, *, store_has_data: bool) -> Ledger:
@@ -239,6 +260,84 @@ class Ledger:
     def clean(self, docs: Iterable[str]) -> None:
         with self._tx():
             self.db.executemany("DELETE FROM dirty WHERE doc = ?", [(d,) for d in docs])
+
+    # the title index (kg.titles)
+    def reset_titles(self) -> None:
+        with self._tx():
+            for table in ("titled", "printed", "printed_keys") + (("printed_text",) if self._fts else ()):
+                self.db.execute(f"DELETE FROM {table}")
+
+    def titled_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM titled").fetchone()[0])
+
+    def titled_with(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """The title-only documents whose title key is one of ``keys``: (document, key)."""
+        out: list[tuple[str, str]] = []
+        keys = sorted(set(keys))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out += self.db.execute(f"SELECT doc, key FROM titled WHERE key IN ({marks})", chunk).fetchall()
+        return sorted(out)
+
+    def index_titled(self, keys: dict[str, str | None], dirty: Iterable[str] = ()) -> None:
+        """Index title-only documents by their title keys (None: gone from the index), and mark ``dirty`` documents."""
+        with self._tx():
+            self.db.executemany("DELETE FROM titled WHERE doc = ?", [(d,) for d, k in keys.items() if k is None])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO titled (doc, key) VALUES (?, ?)", [(d, k) for d, k in keys.items() if k]
+            )
+            self.db.executemany("INSERT OR IGNORE INTO dirty (doc) VALUES (?)", [(d,) for d in dirty])
+
+    def printed_of(self, doc: str) -> Printed:
+        rows = self.db.execute("SELECT key, kind, reports, evidence FROM printed WHERE doc = ?", (doc,))
+        return {(k, kind): (n, ev) for k, kind, n, ev in rows}
+
+    def replace_printed(self, printed: dict[str, Printed]) -> None:
+        """What numbered documents are printed with now: their titles and short forms, by key."""
+        with self._tx():
+            for doc, entries in sorted(printed.items()):
+                self._replace_printed(doc, entries)
+
+    def _replace_printed(self, doc: str, entries: Printed) -> None:
+        old = {k for (k,) in self.db.execute("SELECT DISTINCT key FROM printed WHERE doc = ?", (doc,))}
+        self.db.execute("DELETE FROM printed WHERE doc = ?", (doc,))
+        self.db.executemany(
+            "INSERT INTO printed (doc, key, kind, reports, evidence) VALUES (?, ?, ?, ?, ?)",
+            [(doc, k, kind, n, ev) for (k, kind), (n, ev) in sorted(entries.items())],
+        )
+        for key in sorted({k for k, _ in entries} - old):
+            if self.db.execute("SELECT 1 FROM printed_keys WHERE key = ?", (key,)).fetchone() is None:
+                cur = self.db.execute("INSERT INTO printed_keys (key) VALUES (?)", (key,))
+                if self._fts:
+                    self.db.execute("INSERT INTO printed_text (rowid, key) VALUES (?, ?)", (cur.lastrowid, key))
+        for key in sorted(old - {k for k, _ in entries}):
+            if self.db.execute("SELECT 1 FROM printed WHERE key = ?", (key,)).fetchone() is None:
+                row = self.db.execute("SELECT id FROM printed_keys WHERE key = ?", (key,)).fetchone()
+                if row is not None:
+                    self.db.execute("DELETE FROM printed_keys WHERE id = ?", row)
+                    if self._fts:
+                        self.db.execute("DELETE FROM printed_text WHERE rowid = ?", row)
+
+    def printed_as(self, key: str, kind: str) -> list[tuple[str, str, int, str]]:
+        """The numbered documents printed with exactly ``key`` as a title or short form: (doc, key, reports, evidence)."""
+        return self.db.execute(
+            "SELECT doc, key, reports, evidence FROM printed WHERE key = ? AND kind = ? ORDER BY doc", (key, kind)
+        ).fetchall()
+
+    def printed_containing(self, part: str) -> list[tuple[str, str, int, str]]:
+        """The numbered documents printed with a title that contains ``part``: (doc, key, reports, evidence)."""
+        if self._fts and len(part) >= 3 and not any(c in part for c in "%_"):
+            keys = self.db.execute(
+                "SELECT p.key FROM printed_text t JOIN printed_keys p ON p.id = t.rowid WHERE t.key LIKE ?",
+                (f"%{part}%",),
+            ).fetchall()
+        else:
+            keys = self.db.execute("SELECT key FROM printed_keys WHERE instr(key, ?) > 0", (part,)).fetchall()
+        out: list[tuple[str, str, int, str]] = []
+        for (key,) in sorted(keys):
+            out += self.printed_as(key, "title")
+        return out
 
     def forget_sources(self, keys: Iterable[str]) -> None:
         rows = [(k,) for k in keys]

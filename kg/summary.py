@@ -6,10 +6,15 @@ their answers in a derived graph, refreshed for exactly the documents whose cita
 
 ```turtle
 id:summary/<doc> a gk:CitationSummary ; gk:document id:doc/100000/… ;
-    gk:citingReports 4210 ; gk:citingRegions 1893 ; gk:commonTitle "国务院办公厅关于…的通知" .
+    gk:citingReports 4210 ; gk:citingRegions 1893 ; gk:commonTitle "国务院办公厅关于…的通知" ;
+    gk:titleOnly false ; gk:titleOnlyReports 12 .
 id:summary/<doc>/321281 a gk:CitationSummary ; gk:document id:doc/100000/… ; gk:region id:region/321281 ;
     gk:reports 3 ; gk:firstYear 2016 ; gk:lastYear 2018 .
 ```
+
+A report citing a title-only document that :mod:`kg.titles` resolved to a numbered one (for the year the report covers)
+counts under the numbered one, once even when it also cites the number, and among its ``gk:titleOnlyReports``; the
+title-only document's own summary counts only the reports no resolution applies to (none when all are resolved).
 
 Like the report graphs, the summary is a function of the data only (reports count once, whatever their copies), so
 it is the same whatever order the sources came in.
@@ -17,6 +22,7 @@ it is the same whatever order the sources came in.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -24,61 +30,108 @@ import pyoxigraph as ox
 from kg.build import lit
 from kg.iris import Minter
 from kg.namespaces import X
+from kg.resolve.documents import applies
+from kg.titles import links_of
 
-_BY_REGION = """
+_CITING = """
 PREFIX gk: <https://w3id.org/govkg/ontology#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-SELECT ?doc ?region (COUNT(?report) AS ?reports) (MIN(?y) AS ?first) (MAX(?y) AS ?last) WHERE {
+SELECT ?doc ?report ?region ?yc WHERE {
   ?report gk:cites ?doc .
   OPTIONAL { ?report gk:reportingRegion ?region }
-  OPTIONAL { ?report gk:yearCovered ?yc BIND (xsd:integer(STR(?yc)) AS ?y) }
+  OPTIONAL { ?report gk:yearCovered ?yc }
 }
-GROUP BY ?doc ?region
 """
 _TITLES = """
 PREFIX gk: <https://w3id.org/govkg/ontology#>
 SELECT ?doc ?title (COUNT(?c) AS ?n) WHERE { ?c gk:citedDocument ?doc ; gk:citedTitle ?title }
 GROUP BY ?doc ?title
 """
+_OWN_TITLE = """
+PREFIX eli: <http://data.europa.eu/eli/ontology#>
+SELECT ?doc ?title WHERE { ?doc eli:title ?title }
+"""
+
+Citing = dict[str, tuple[ox.NamedNode | None, int | None]]  # report -> (its region, the year it covers)
+
+
+def citing_reports(store: ox.Store, doc: str) -> Citing:
+    """The reports whose graphs cite ``doc`` (by number, or by title for a title-only document), each once."""
+    out: Citing = {}
+    subs = {ox.Variable("doc"): ox.NamedNode(doc)}
+    for r in store.query(_CITING, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+        region, yc = r["region"], r["yc"]
+        year = int(yc.value[:4]) if yc is not None and yc.value[:4].isdigit() else None
+        out[r["report"].value] = (region if isinstance(region, ox.NamedNode) else None, year)
+    return out
+
+
+def counted_reports(store: ox.Store, doc: str, title_only: bool) -> tuple[Citing, Citing, list[tuple[str, int]]]:
+    """The reports a document's summary counts, those of them that cite it by title only, and the titles they cite it
+    by with how many of them do (beyond its own citations' titles).
+
+    A numbered document counts the reports citing it and those citing a title-only document resolved to it, for the
+    years the resolution applies to (:mod:`kg.titles`); a title-only document counts the reports its resolutions
+    leave to it.
+    """
+    direct = citing_reports(store, doc)
+    if title_only:  # what its resolutions leave to it
+        own = links_of(store, titled=doc)
+        left = {r: v for r, v in direct.items() if not any(applies(f, u, v[1]) for _, _, _, f, u in own)}
+        return left, left, []
+    counted = dict(direct)
+    by_title: Citing = {}
+    titles: list[tuple[str, int]] = []
+    for _, titled, _, from_year, until_year in links_of(store, target=doc):
+        resolved = {r: v for r, v in citing_reports(store, titled).items() if applies(from_year, until_year, v[1])}
+        counted.update(resolved)
+        by_title.update({r: v for r, v in resolved.items() if r not in direct})
+        subs = {ox.Variable("doc"): ox.NamedNode(titled)}
+        for row in store.query(_OWN_TITLE, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+            titles.append((row["title"].value, len(resolved)))
+    return counted, by_title, titles
 
 
 def summarize_document(store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.NamedNode) -> list[ox.Quad]:
-    """The summary quads of one document, in its own summary graph (none when no report cites it any more)."""
+    """The summary quads of one document, in its own summary graph (none when no report counts under it any more)."""
     g = minter.summary_graph(doc.value)
-    subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
-    rows = list(store.query(_BY_REGION, substitutions=subs, use_default_graph_as_union=True))  # type: ignore[arg-type]
-    total = sum(int(r["reports"].value) for r in rows)
-    if total == 0:
+    title_only = doc.value.startswith(minter.base + "doc/title/")
+    counted, by_title, resolved_titles = counted_reports(store, doc.value, title_only)
+    if not counted:
         return []
+    by_region: dict[ox.NamedNode, list[int | None]] = defaultdict(list)
+    for region, year in counted.values():
+        if region is not None:
+            by_region[region].append(year)
     whole = minter.citation_summary(doc.value, None)
     out = [
         ox.Quad(whole, X.rdf.type, X.gk.CitationSummary, g),
         ox.Quad(whole, X.gk.document, doc, g),
-        ox.Quad(whole, X.gk.citingReports, lit(total), g),
-        ox.Quad(whole, X.gk.citingRegions, lit(sum(1 for r in rows if r["region"] is not None)), g),
-        ox.Quad(whole, X.gk.titleOnly, lit(doc.value.startswith(minter.base + "doc/title/")), g),
+        ox.Quad(whole, X.gk.citingReports, lit(len(counted)), g),
+        ox.Quad(whole, X.gk.citingRegions, lit(len(by_region)), g),
+        ox.Quad(whole, X.gk.titleOnly, lit(title_only), g),
+        ox.Quad(whole, X.gk.titleOnlyReports, lit(len(by_title)), g),
     ]
-    titles = [
-        (int(r["n"].value), r["title"].value)
-        for r in store.query(_TITLES, substitutions=subs, use_default_graph_as_union=True)  # type: ignore[union-attr]
-    ]
+    subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
+    titles: Counter[str] = Counter()
+    for r in store.query(_TITLES, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[union-attr]
+        titles[r["title"].value] += int(r["n"].value)
+    for title, n in resolved_titles:
+        titles[title] += n
     if titles:
-        _, title = min(titles, key=lambda t: (-t[0], t[1]))
+        title = min(titles, key=lambda t: (-titles[t], t))
         out.append(ox.Quad(whole, X.gk.commonTitle, lit(title, lang="zh"), g))
-    for r in rows:
-        region = r["region"]
-        if not isinstance(region, ox.NamedNode):
-            continue
+    for region in sorted(by_region, key=lambda r: r.value):
+        years = [y for y in by_region[region] if y is not None]
         node = minter.citation_summary(doc.value, region.value.rsplit("/", 1)[-1])
         out += [
             ox.Quad(node, X.rdf.type, X.gk.CitationSummary, g),
             ox.Quad(node, X.gk.document, doc, g),
             ox.Quad(node, X.gk.region, region, g),
-            ox.Quad(node, X.gk.reports, r["reports"], g),  # type: ignore[arg-type]
+            ox.Quad(node, X.gk.reports, lit(len(by_region[region])), g),
         ]
-        if r["first"] is not None:
-            out.append(ox.Quad(node, X.gk.firstYear, r["first"], g))  # type: ignore[arg-type]
-            out.append(ox.Quad(node, X.gk.lastYear, r["last"], g))  # type: ignore[arg-type]
+        if years:
+            out.append(ox.Quad(node, X.gk.firstYear, lit(min(years)), g))
+            out.append(ox.Quad(node, X.gk.lastYear, lit(max(years)), g))
     return out
 
 
