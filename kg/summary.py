@@ -65,15 +65,25 @@ def citing_reports(store: ox.Store, doc: str) -> Citing:
     return out
 
 
-def counted_reports(store: ox.Store, doc: str, title_only: bool) -> tuple[Citing, Citing, list[tuple[str, int]]]:
+def counted_reports(
+    store: ox.Store, doc: str, title_only: bool, cache: dict[str, Citing] | None = None
+) -> tuple[Citing, Citing, list[tuple[str, int]]]:
     """The reports a document's summary counts, those of them that cite it by title only, and the titles they cite it
     by with how many of them do (beyond its own citations' titles).
 
     A numbered document counts the reports citing it and those citing a title-only document resolved to it, for the
     years the resolution applies to (:mod:`kg.titles`); a title-only document counts the reports its resolutions
-    leave to it.
+    leave to it. ``cache`` keeps the title-only documents' citing reports between the documents of one refresh (the
+    条例's are read once for the title and for both its versions).
     """
-    direct = citing_reports(store, doc)
+    cache = {} if cache is None else cache
+
+    def citing(d: str) -> Citing:
+        if d not in cache:
+            cache[d] = citing_reports(store, d)
+        return cache[d]
+
+    direct = citing(doc) if title_only else citing_reports(store, doc)
     if title_only:  # what its resolutions leave to it
         own = links_of(store, titled=doc)
         left = {r: v for r, v in direct.items() if not any(applies(f, u, v[1]) for _, _, _, f, u in own)}
@@ -82,7 +92,7 @@ def counted_reports(store: ox.Store, doc: str, title_only: bool) -> tuple[Citing
     by_title: Citing = {}
     titles: list[tuple[str, int]] = []
     for _, titled, _, from_year, until_year in links_of(store, target=doc):
-        resolved = {r: v for r, v in citing_reports(store, titled).items() if applies(from_year, until_year, v[1])}
+        resolved = {r: v for r, v in citing(titled).items() if applies(from_year, until_year, v[1])}
         counted.update(resolved)
         by_title.update({r: v for r, v in resolved.items() if r not in direct})
         subs = {ox.Variable("doc"): ox.NamedNode(titled)}
@@ -91,11 +101,13 @@ def counted_reports(store: ox.Store, doc: str, title_only: bool) -> tuple[Citing
     return counted, by_title, titles
 
 
-def summarize_document(store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.NamedNode) -> list[ox.Quad]:
+def summarize_document(
+    store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.NamedNode, cache: dict[str, Citing] | None = None
+) -> list[ox.Quad]:
     """The summary quads of one document, in its own summary graph (none when no report counts under it any more)."""
     g = minter.summary_graph(doc.value)
     title_only = doc.value.startswith(minter.base + "doc/title/")
-    counted, by_title, resolved_titles = counted_reports(store, doc.value, title_only)
+    counted, by_title, resolved_titles = counted_reports(store, doc.value, title_only, cache)
     if not counted:
         return []
     by_region: dict[ox.NamedNode, list[int | None]] = defaultdict(list)
@@ -138,11 +150,12 @@ def summarize_document(store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.Na
 def refresh_summaries(store: ox.Store, minter: Minter[ox.NamedNode], docs: Iterable[str]) -> int:
     """Replace the summaries of ``docs`` (IRIs) with what the store says now; returns the quads written."""
     out: list[ox.Quad] = []
+    cache: dict[str, Citing] = {}
     for iri in sorted(set(docs)):
         graph = minter.summary_graph(iri)
         if store.contains_named_graph(graph):
             store.remove_graph(graph)
-        out += summarize_document(store, minter, ox.NamedNode(iri))
+        out += summarize_document(store, minter, ox.NamedNode(iri), cache)
     if out:
         store.bulk_extend(out)
     return len(out)
