@@ -51,7 +51,10 @@ SELECT ?titled ?target ?by ?from ?until WHERE {
 _CHILD = r"""
 import json, sys, time
 from pathlib import Path
-import kg.summary, kg.titles
+if len(sys.argv) > 4:  # the code before the pass, from its checkout (run without site, see incremental)
+    sys.path[:0] = sys.argv[4:6]
+import kg, kg.summary
+assert len(sys.argv) <= 4 or kg.__file__.startswith(sys.argv[4]), kg.__file__
 from kg.config import Config
 from kg.pipeline import ingest
 spent = {"titles": 0.0, "summaries": 0.0}
@@ -64,22 +67,14 @@ def timed(module, name, key):
         finally:
             spent[key] += time.perf_counter() - t
     setattr(module, name, wrapper)
-timed(kg.titles, "resolve_titles", "titles")
+try:
+    import kg.titles
+    timed(kg.titles, "resolve_titles", "titles")
+except ImportError:  # before the pass
+    pass
 timed(kg.summary, "refresh_summaries", "summaries")
 ingest([Path(sys.argv[1])], Path(sys.argv[2]), Config(), jobs=int(sys.argv[3]))
 print(json.dumps(spent))
-"""
-
-
-# the code before the pass, from its checkout: without site (whose editable install would import this one), with
-# this environment's packages
-_PEER = """
-import sys
-sys.path[:0] = sys.argv[1:3]
-import kg
-assert kg.__file__.startswith(sys.argv[1]), kg.__file__
-from kg.cli.main import cli
-cli(sys.argv[3:])
 """
 
 
@@ -167,7 +162,7 @@ def full_pass(store_dir: Path, runs: int, work: Path) -> list[tuple[str, str]]:
 
 
 def incremental(args: argparse.Namespace) -> list[tuple[str, str]]:
-    walls, titles, summaries, peer = [], [], [], []
+    walls, titles, summaries, peer, peer_summaries, ratios = [], [], [], [], [], []
     for i in range(args.runs):
         new = args.work / f"new-{i}"
         shutil.rmtree(new, ignore_errors=True)
@@ -187,11 +182,14 @@ def incremental(args: argparse.Namespace) -> list[tuple[str, str]]:
         if args.peer_store:
             shutil.rmtree(copy, ignore_errors=True)
             shutil.copytree(args.peer_store, copy)
+            # without site (whose editable install would import this checkout's kg), with this environment's packages
             t = time.perf_counter()
-            subprocess.run([PY, "-S", "-c", _PEER, str(args.peer_src), site_packages(), "ingest", str(new), "--store",
-                            str(copy), "--jobs", str(args.jobs)], check=True, capture_output=True)  # fmt: skip
+            out = subprocess.run([PY, "-S", "-c", _CHILD, str(new), str(copy), str(args.jobs), str(args.peer_src),
+                                  site_packages()], check=True, capture_output=True, text=True).stdout  # fmt: skip
             peer.append(time.perf_counter() - t)
-            line += f"; before the pass: {peer[-1]:.2f} s"
+            peer_summaries.append(json.loads(out.strip().splitlines()[-1])["summaries"])
+            ratios.append(walls[-1] / peer[-1])
+            line += f"; before the pass: {peer[-1]:.2f} s (summaries {peer_summaries[-1]:.2f} s)"
         print(line, file=sys.stderr)
         shutil.rmtree(copy, ignore_errors=True)
     rows = [
@@ -200,7 +198,9 @@ def incremental(args: argparse.Namespace) -> list[tuple[str, str]]:
         ("  of which the summaries (s)", med(summaries)),
     ]
     if peer:
-        rows.append(("  the same 10 by the code before the pass (s)", med(peer)))
+        rows.append(("the same 10 by the code before the pass (s)", med(peer)))
+        rows.append(("  of which the summaries (s)", med(peer_summaries)))
+        rows.append(("ratio, run by run (after / before)", med(ratios)))
     return rows
 
 

@@ -12,9 +12,10 @@ query needs. It holds
   and what the check found, so that ``kg validate`` re-checks only what changed (:mod:`kg.validate`);
 - ``dirty``: documents whose citation summaries are to be refreshed (:mod:`kg.summary`), and whose title-only
   resolutions are to be looked at again (:mod:`kg.titles`);
-- ``titled`` and ``printed``: the index :mod:`kg.titles` resolves title-only documents with — each title-only
-  document by its title key, and each numbered document's printed titles and short forms (with how many reports
-  print each and the first citation that does), searchable by any part of the title (an FTS5 trigram index).
+- ``titled``, ``printed`` and ``titles_pending``: the index :mod:`kg.titles` resolves title-only documents with —
+  each title-only document by its title key; per source, the titles and short forms its numbered citations print
+  (with the document and the report), searchable by any part (an FTS5 trigram index of the distinct keys); and the
+  sources written or removed since the pass last read them, so that it reads only those.
 
 A batch is marked pending before anything of it reaches the store and done after all of it has: a crash (even
 ``kill -9``) in between leaves pending rows, and :func:`recover` removes what they may have half written before the
@@ -52,15 +53,17 @@ CREATE INDEX IF NOT EXISTS sources_file ON sources (file);
 CREATE TABLE IF NOT EXISTS titled (doc TEXT PRIMARY KEY, key TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS titled_key ON titled (key);
 CREATE TABLE IF NOT EXISTS printed (
-    doc TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, reports INTEGER NOT NULL, evidence TEXT NOT NULL,
-    PRIMARY KEY (doc, key, kind)
+    source TEXT NOT NULL, doc TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, report TEXT NOT NULL,
+    citation TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS printed_key ON printed (key, kind);
+CREATE INDEX IF NOT EXISTS printed_key ON printed (key, kind, doc);
+CREATE INDEX IF NOT EXISTS printed_source ON printed (source);
 CREATE TABLE IF NOT EXISTS printed_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS titles_pending (source TEXT PRIMARY KEY);
 """
 # printed keys by any part of them (LIKE '%…%' through the trigram index); without FTS5, a scan of printed_keys
 _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS printed_text USING fts5(key, tokenize='trigram')"
-Printed = dict[tuple[str, str], tuple[int, str]]  # (key, kind) -> (reports printing it, the first citation that does)
+Printed = tuple[str, str, str, str, str]  # a numbered citation's printing: (document, key, kind, report, citation)
 
 
 @dataclass(frozen=True)
@@ -217,12 +220,15 @@ class Ledger:
                 )
 
     def mark_done(self, keys: Iterable[str], dirty: Iterable[str] = ()) -> None:
-        """The batch is whole; ``dirty`` documents' citation summaries are to be refreshed."""
+        """The batch is whole; ``dirty`` documents' citation summaries are to be refreshed, and what the batch's
+        sources print read by the title pass (:mod:`kg.titles`)."""
+        keys = list(keys)
         with self._tx():
             self.db.executemany(
                 "UPDATE sources SET state = 'done', previous_report = NULL WHERE key = ?", [(k,) for k in keys]
             )
             self.db.executemany("INSERT OR IGNORE INTO dirty (doc) VALUES (?)", [(d,) for d in dirty])
+            self.db.executemany("INSERT OR IGNORE INTO titles_pending (source) VALUES (?)", [(k,) for k in keys])
 
     def record_checks(self, shapes: str, found: dict[str, list]) -> None:  # type: ignore[type-arg]
         """The sources in ``found`` were checked against the shapes of digest ``shapes``; each with its findings."""
@@ -264,11 +270,8 @@ class Ledger:
     # the title index (kg.titles)
     def reset_titles(self) -> None:
         with self._tx():
-            for table in ("titled", "printed", "printed_keys") + (("printed_text",) if self._fts else ()):
+            for table in ("titled", "printed", "printed_keys", "titles_pending") + (("printed_text",) if self._fts else ()):
                 self.db.execute(f"DELETE FROM {table}")
-
-    def titled_count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM titled").fetchone()[0])
 
     def titled_with(self, keys: Iterable[str]) -> list[tuple[str, str]]:
         """The title-only documents whose title key is one of ``keys``: (document, key)."""
@@ -289,41 +292,79 @@ class Ledger:
             )
             self.db.executemany("INSERT OR IGNORE INTO dirty (doc) VALUES (?)", [(d,) for d in dirty])
 
-    def printed_of(self, doc: str) -> Printed:
-        rows = self.db.execute("SELECT key, kind, reports, evidence FROM printed WHERE doc = ?", (doc,))
-        return {(k, kind): (n, ev) for k, kind, n, ev in rows}
+    def titles_pending(self) -> list[str]:
+        """The sources written or removed since the title pass last read them."""
+        return [k for (k,) in self.db.execute("SELECT source FROM titles_pending ORDER BY source")]
 
-    def replace_printed(self, printed: dict[str, Printed]) -> None:
-        """What numbered documents are printed with now: their titles and short forms, by key."""
+    def printed_by(self, sources: Iterable[str]) -> set[tuple[str, str]]:
+        """The (key, kind) pairs these sources' numbered citations print, as the index has them."""
+        out: set[tuple[str, str]] = set()
+        keys = sorted(set(sources))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out |= set(self.db.execute(f"SELECT DISTINCT key, kind FROM printed WHERE source IN ({marks})", chunk))
+        return out
+
+    def replace_printed(self, printed: dict[str, list[Printed]], dirty: Iterable[str] = ()) -> None:
+        """What these sources' numbered citations print now (a removed source: nothing), so they are read; and the
+        ``dirty`` documents that this changes (in the same transaction: a crash loses neither)."""
         with self._tx():
-            for doc, entries in sorted(printed.items()):
-                self._replace_printed(doc, entries)
+            keys: set[str] = set()
+            for source, rows in sorted(printed.items()):
+                keys |= {k for (k,) in self.db.execute("SELECT DISTINCT key FROM printed WHERE source = ?", (source,))}
+                keys |= {k for _, k, _, _, _ in rows}
+                self.db.execute("DELETE FROM printed WHERE source = ?", (source,))
+                self._insert_printed(source, rows)
+                self.db.execute("DELETE FROM titles_pending WHERE source = ?", (source,))
+            for key in sorted(keys):
+                self._index_key(key)
+            self.db.executemany("INSERT OR IGNORE INTO dirty (doc) VALUES (?)", [(d,) for d in dirty])
 
-    def _replace_printed(self, doc: str, entries: Printed) -> None:
-        old = {k for (k,) in self.db.execute("SELECT DISTINCT key FROM printed WHERE doc = ?", (doc,))}
-        self.db.execute("DELETE FROM printed WHERE doc = ?", (doc,))
+    def add_printed(self, printed: dict[str, list[Printed]]) -> None:
+        """Index the printings of sources the index does not hold yet (when it is built afresh: :meth:`reset_titles`);
+        :meth:`index_printed_keys` makes them searchable."""
+        with self._tx():
+            for source, rows in sorted(printed.items()):
+                self._insert_printed(source, rows)
+
+    def index_printed_keys(self) -> None:
+        with self._tx():
+            for (key,) in self.db.execute("SELECT DISTINCT key FROM printed ORDER BY key").fetchall():
+                self._index_key(key)
+
+    def _insert_printed(self, source: str, rows: list[Printed]) -> None:
         self.db.executemany(
-            "INSERT INTO printed (doc, key, kind, reports, evidence) VALUES (?, ?, ?, ?, ?)",
-            [(doc, k, kind, n, ev) for (k, kind), (n, ev) in sorted(entries.items())],
+            "INSERT INTO printed (source, doc, key, kind, report, citation) VALUES (?, ?, ?, ?, ?, ?)",
+            [(source, *row) for row in rows],
         )
-        for key in sorted({k for k, _ in entries} - old):
-            if self.db.execute("SELECT 1 FROM printed_keys WHERE key = ?", (key,)).fetchone() is None:
-                cur = self.db.execute("INSERT INTO printed_keys (key) VALUES (?)", (key,))
-                if self._fts:
-                    self.db.execute("INSERT INTO printed_text (rowid, key) VALUES (?, ?)", (cur.lastrowid, key))
-        for key in sorted(old - {k for k, _ in entries}):
-            if self.db.execute("SELECT 1 FROM printed WHERE key = ?", (key,)).fetchone() is None:
-                row = self.db.execute("SELECT id FROM printed_keys WHERE key = ?", (key,)).fetchone()
-                if row is not None:
-                    self.db.execute("DELETE FROM printed_keys WHERE id = ?", row)
-                    if self._fts:
-                        self.db.execute("DELETE FROM printed_text WHERE rowid = ?", row)
+
+    def source_graphs(self) -> dict[str, str]:
+        """Graph → source key, for every source in the store."""
+        return dict(self.db.execute("SELECT graph, key FROM sources WHERE state = 'done'"))
+
+    def _index_key(self, key: str) -> None:
+        """Keep ``key`` in the searchable keys exactly while some printing has it."""
+        printed = self.db.execute("SELECT 1 FROM printed WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
+        row = self.db.execute("SELECT id FROM printed_keys WHERE key = ?", (key,)).fetchone()
+        if printed and row is None:
+            cur = self.db.execute("INSERT INTO printed_keys (key) VALUES (?)", (key,))
+            if self._fts:
+                self.db.execute("INSERT INTO printed_text (rowid, key) VALUES (?, ?)", (cur.lastrowid, key))
+        elif not printed and row is not None:
+            self.db.execute("DELETE FROM printed_keys WHERE id = ?", row)
+            if self._fts:
+                self.db.execute("DELETE FROM printed_text WHERE rowid = ?", row)
 
     def printed_as(self, key: str, kind: str) -> list[tuple[str, str, int, str]]:
-        """The numbered documents printed with exactly ``key`` as a title or short form: (doc, key, reports, evidence)."""
-        return self.db.execute(
-            "SELECT doc, key, reports, evidence FROM printed WHERE key = ? AND kind = ? ORDER BY doc", (key, kind)
-        ).fetchall()
+        """The numbered documents printed with exactly ``key`` as a title or short form: (doc, key, reports printing
+        it, the citation of the first of them)."""
+        rows = self.db.execute(
+            "SELECT doc, COUNT(DISTINCT report), MIN(report || ' ' || citation) FROM printed "
+            "WHERE key = ? AND kind = ? GROUP BY doc ORDER BY doc",
+            (key, kind),
+        )
+        return [(doc, key, n, first.split(" ", 1)[1]) for doc, n, first in rows]
 
     def printed_containing(self, part: str) -> list[tuple[str, str, int, str]]:
         """The numbered documents printed with a title that contains ``part``: (doc, key, reports, evidence)."""
@@ -344,6 +385,7 @@ class Ledger:
         with self._tx():
             for table in ("sources", "checks", "violations"):
                 self.db.executemany(f"DELETE FROM {table} WHERE key = ?", rows)
+            self.db.executemany("INSERT OR IGNORE INTO titles_pending (source) VALUES (?)", rows)  # what they printed
 
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM sources WHERE state = 'done'").fetchone()[0])

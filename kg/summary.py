@@ -33,6 +33,16 @@ from kg.namespaces import X
 from kg.resolve.documents import applies
 from kg.titles import links_of
 
+_BY_REGION = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?doc ?region (COUNT(?report) AS ?reports) (MIN(?y) AS ?first) (MAX(?y) AS ?last) WHERE {
+  ?report gk:cites ?doc .
+  OPTIONAL { ?report gk:reportingRegion ?region }
+  OPTIONAL { ?report gk:yearCovered ?yc BIND (xsd:integer(STR(?yc)) AS ?y) }
+}
+GROUP BY ?doc ?region
+"""
 _CITING = """
 PREFIX gk: <https://w3id.org/govkg/ontology#>
 SELECT ?doc ?report ?region ?yc WHERE {
@@ -65,16 +75,42 @@ def citing_reports(store: ox.Store, doc: str) -> Citing:
     return out
 
 
+# per region (None: reports of unknown region): (reports, first year, last year)
+ByRegion = dict[ox.NamedNode | None, tuple[int, int | None, int | None]]
+
+
+def _grouped(store: ox.Store, doc: str) -> ByRegion:
+    """The reports citing ``doc`` by region, counted by the engine (a document no resolution touches)."""
+    out: ByRegion = {}
+    subs = {ox.Variable("doc"): ox.NamedNode(doc)}
+    for r in store.query(_BY_REGION, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+        region = r["region"] if isinstance(r["region"], ox.NamedNode) else None
+        first, last = (int(r[k].value) if r[k] is not None else None for k in ("first", "last"))
+        out[region] = (int(r["reports"].value), first, last)
+    return out
+
+
+def _by_region(counted: Citing) -> ByRegion:
+    years: dict[ox.NamedNode | None, list[int | None]] = defaultdict(list)
+    for region, year in counted.values():
+        years[region].append(year)
+    out: ByRegion = {}
+    for region, ys in years.items():
+        known = [y for y in ys if y is not None]
+        out[region] = (len(ys), min(known) if known else None, max(known) if known else None)
+    return out
+
+
 def counted_reports(
     store: ox.Store, doc: str, title_only: bool, cache: dict[str, Citing] | None = None
-) -> tuple[Citing, Citing, list[tuple[str, int]]]:
-    """The reports a document's summary counts, those of them that cite it by title only, and the titles they cite it
-    by with how many of them do (beyond its own citations' titles).
+) -> tuple[ByRegion, int, list[tuple[str, int]]]:
+    """The reports a document's summary counts, by region; how many of them cite it by title only; and the titles
+    they cite it by with how many of them do (beyond its own citations' titles).
 
     A numbered document counts the reports citing it and those citing a title-only document resolved to it, for the
-    years the resolution applies to (:mod:`kg.titles`); a title-only document counts the reports its resolutions
-    leave to it. ``cache`` keeps the title-only documents' citing reports between the documents of one refresh (the
-    条例's are read once for the title and for both its versions).
+    years the resolution applies to (:mod:`kg.titles`), each once; a title-only document counts the reports its
+    resolutions leave to it. ``cache`` keeps the title-only documents' citing reports between the documents of one
+    refresh (the 条例's are read once for the title and for both its versions).
     """
     cache = {} if cache is None else cache
 
@@ -83,22 +119,25 @@ def counted_reports(
             cache[d] = citing_reports(store, d)
         return cache[d]
 
-    direct = citing(doc) if title_only else citing_reports(store, doc)
+    links = links_of(store, titled=doc) if title_only else links_of(store, target=doc)
+    if not links:  # what no resolution touches, as the engine counts it
+        grouped = _grouped(store, doc)
+        return grouped, sum(n for n, _, _ in grouped.values()) if title_only else 0, []
     if title_only:  # what its resolutions leave to it
-        own = links_of(store, titled=doc)
-        left = {r: v for r, v in direct.items() if not any(applies(f, u, v[1]) for _, _, _, f, u in own)}
-        return left, left, []
+        left = {r: v for r, v in citing(doc).items() if not any(applies(f, u, v[1]) for _, _, _, f, u in links)}
+        return _by_region(left), len(left), []
+    direct = citing_reports(store, doc)
     counted = dict(direct)
-    by_title: Citing = {}
+    by_title: set[str] = set()
     titles: list[tuple[str, int]] = []
-    for _, titled, _, from_year, until_year in links_of(store, target=doc):
+    for _, titled, _, from_year, until_year in links:
         resolved = {r: v for r, v in citing(titled).items() if applies(from_year, until_year, v[1])}
         counted.update(resolved)
-        by_title.update({r: v for r, v in resolved.items() if r not in direct})
+        by_title |= set(resolved) - set(direct)
         subs = {ox.Variable("doc"): ox.NamedNode(titled)}
         for row in store.query(_OWN_TITLE, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
             titles.append((row["title"].value, len(resolved)))
-    return counted, by_title, titles
+    return _by_region(counted), len(by_title), titles
 
 
 def summarize_document(
@@ -107,21 +146,18 @@ def summarize_document(
     """The summary quads of one document, in its own summary graph (none when no report counts under it any more)."""
     g = minter.summary_graph(doc.value)
     title_only = doc.value.startswith(minter.base + "doc/title/")
-    counted, by_title, resolved_titles = counted_reports(store, doc.value, title_only, cache)
-    if not counted:
+    by_region, by_title, resolved_titles = counted_reports(store, doc.value, title_only, cache)
+    total = sum(n for n, _, _ in by_region.values())
+    if not total:
         return []
-    by_region: dict[ox.NamedNode, list[int | None]] = defaultdict(list)
-    for region, year in counted.values():
-        if region is not None:
-            by_region[region].append(year)
     whole = minter.citation_summary(doc.value, None)
     out = [
         ox.Quad(whole, X.rdf.type, X.gk.CitationSummary, g),
         ox.Quad(whole, X.gk.document, doc, g),
-        ox.Quad(whole, X.gk.citingReports, lit(len(counted)), g),
-        ox.Quad(whole, X.gk.citingRegions, lit(len(by_region)), g),
+        ox.Quad(whole, X.gk.citingReports, lit(total), g),
+        ox.Quad(whole, X.gk.citingRegions, lit(sum(1 for r in by_region if r is not None)), g),
         ox.Quad(whole, X.gk.titleOnly, lit(title_only), g),
-        ox.Quad(whole, X.gk.titleOnlyReports, lit(len(by_title)), g),
+        ox.Quad(whole, X.gk.titleOnlyReports, lit(by_title), g),
     ]
     subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
     titles: Counter[str] = Counter()
@@ -132,18 +168,18 @@ def summarize_document(
     if titles:
         title = min(titles, key=lambda t: (-titles[t], t))
         out.append(ox.Quad(whole, X.gk.commonTitle, lit(title, lang="zh"), g))
-    for region in sorted(by_region, key=lambda r: r.value):
-        years = [y for y in by_region[region] if y is not None]
+    for region in sorted((r for r in by_region if r is not None), key=lambda r: r.value):
+        n, first, last = by_region[region]
         node = minter.citation_summary(doc.value, region.value.rsplit("/", 1)[-1])
         out += [
             ox.Quad(node, X.rdf.type, X.gk.CitationSummary, g),
             ox.Quad(node, X.gk.document, doc, g),
             ox.Quad(node, X.gk.region, region, g),
-            ox.Quad(node, X.gk.reports, lit(len(by_region[region])), g),
+            ox.Quad(node, X.gk.reports, lit(n), g),
         ]
-        if years:
-            out.append(ox.Quad(node, X.gk.firstYear, lit(min(years)), g))
-            out.append(ox.Quad(node, X.gk.lastYear, lit(max(years)), g))
+        if first is not None and last is not None:
+            out.append(ox.Quad(node, X.gk.firstYear, lit(first), g))
+            out.append(ox.Quad(node, X.gk.lastYear, lit(last), g))
     return out
 
 

@@ -33,11 +33,12 @@ A report citing a title-only document counts under the document a resolution of 
 applies to the year it covers (:func:`~kg.resolve.documents.applies`; the queries say the same in SPARQL), and stays
 title-only otherwise.
 
-The work is incremental, like the summaries': the ledger's dirty documents are those whose citations changed. A
-changed numbered document updates the ledger's index of the titles and short forms it is printed with, and the
-title-only documents those match (found through the ledger's index of title keys) are resolved again; a changed
-title-only document is resolved again. A resolution is a function of the store's citations and the table, so the
-same corpus gives the same resolutions whatever the order of ingest.
+The work is incremental. The ledger keeps an index (:mod:`kg.ledger`): every title-only document by its title key,
+and what each source's numbered citations print (titles and short forms, with the document and the report). The pass
+reads only the sources written or removed since it last ran, and resolves again the title-only documents whose
+citations changed (the summaries' dirty documents) and those the changed printings match; so its cost follows the
+new sources, not the corpus. A resolution is a function of the store's citations and the table, so the same corpus
+gives the same resolutions whatever the order of ingest.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 
@@ -64,10 +65,20 @@ from kg.resolve.regions import STATE, gazetteer
 
 if TYPE_CHECKING:
     from kg.iris import Minter
-    from kg.writer import StoreWriter
+    from kg.ledger import Ledger
+
+
+class StoreWriter(Protocol):
+    """What the pass needs of the store's one writer (:class:`kg.writer.StoreWriter`, which calls it)."""
+
+    store: ox.Store
+    ledger: Ledger
+    minter: Minter[ox.NamedNode]
+
+    def collect(self, candidates: Iterable[ox.NamedNode], deep: bool = True) -> int: ...
 
 INDEX = "titles-index"  # ledger meta key: the version of the title index below
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 _PROV = "http://www.w3.org/ns/prov#wasDerivedFrom"
 # matches, best first
 SAME, ALIAS, SHORTER = "same", "alias", "shorter"
@@ -84,11 +95,13 @@ PREFIX gk: <https://w3id.org/govkg/ontology#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 """
 _PRINTED = _PREFIXES + """
-SELECT ?doc ?c ?report ?title ?alias WHERE {
-  ?c gk:citedDocument ?doc .
-  ?src gk:citation ?c . ?report gk:source ?src .
-  OPTIONAL { ?c gk:citedTitle ?title }
-  OPTIONAL { ?c gk:alias ?alias }
+SELECT ?g ?c ?doc ?report ?title ?alias WHERE {
+  GRAPH ?g {  # a source's numbered citations, with their titles and short forms
+    ?report gk:source ?src . ?src gk:citation ?c .
+    ?c gk:citedDocument ?doc ; gk:titleOnly false .
+    OPTIONAL { ?c gk:citedTitle ?title }
+    OPTIONAL { ?c gk:alias ?alias }
+  }
 }
 """
 _CITING_REGIONS = _PREFIXES + """
@@ -144,29 +157,36 @@ def links_of(store: ox.Store, titled: str | None = None, target: str | None = No
 
 # ---------------------------------------------------------------------------------------------------- the pass
 def resolve_titles(writer: StoreWriter, dirty: Iterable[str], chunk: int = 500) -> int:
-    """Resolve again the title-only documents that ``dirty`` (documents whose citations changed) concerns; marks the
-    documents whose summaries change with them dirty in the ledger. Returns how many title-only documents it looked at."""
+    """Resolve again the title-only documents that changed: those ``dirty`` names (documents whose citations
+    changed), and those whose titles the sources written or removed since the last pass print with a number. Marks
+    the documents whose summaries change with them dirty in the ledger. Returns how many it resolved."""
     store, ledger, minter = writer.store, writer.ledger, writer.minter
     titled_prefix = minter.base + "doc/title/"
     docs = set(dirty)
     if ledger.meta(INDEX) != INDEX_VERSION:  # a store written before the index (or a new one): index everything
         ledger.reset_titles()
         docs |= _all_documents(store, minter)
+        _index_everything(store, ledger)
     todo = {d for d in docs if d.startswith(titled_prefix)}
-    table_docs = _table_documents(minter)
-    numbered = sorted(d for d in docs if not d.startswith(titled_prefix))
-    described: list[ox.Quad] = []
-    for i in range(0, len(numbered), chunk):
-        printed = {doc: _printed(store, doc) for doc in numbered[i : i + chunk]}
+    pending = ledger.titles_pending()
+    for i in range(0, len(pending), chunk):
+        sources = pending[i : i + chunk]
+        records = ledger.sources(sources)
+        printed = {
+            key: _printed(store, records[key].graph) if key in records and records[key].state == "done" else []
+            for key in sources
+        }
         keys: dict[str, set[str]] = defaultdict(set)
-        for doc, new in printed.items():
-            for key, kind in set(ledger.printed_of(doc)) | set(new):
-                keys[kind].add(key)
-            if doc in table_docs and _is_described(store, minter, doc):
-                described += _describe_table_document(minter, table_docs[doc])
-        ledger.replace_printed(printed)
-        if ledger.titled_count():  # (none indexed yet: every title-only document is in todo already)
-            todo |= {t for t, _ in ledger.titled_with(_matching_title_keys(keys))}
+        for key, kind in ledger.printed_by(sources) | {(k, kind) for rows in printed.values() for _, k, kind, _, _ in rows}:
+            keys[kind].add(key)
+        matched = {t for t, _ in ledger.titled_with(_matching_title_keys(keys))}
+        ledger.replace_printed(printed, dirty=sorted(matched - todo))
+        todo |= matched
+    table_docs = _table_documents(minter)
+    described = [
+        q for doc in sorted(docs & set(table_docs)) if _is_described(store, minter, doc)
+        for q in _table_description(store, minter, table_docs[doc])
+    ]  # fmt: skip
     if described:
         store.bulk_extend(described)
     ordered = sorted(todo)
@@ -174,6 +194,25 @@ def resolve_titles(writer: StoreWriter, dirty: Iterable[str], chunk: int = 500) 
         _resolve(writer, ordered[i : i + chunk])
     ledger.set_meta(INDEX, INDEX_VERSION)
     return len(todo)
+
+
+def _index_everything(store: ox.Store, ledger: Ledger, batch: int = 50_000) -> None:
+    """Index what every source of the store prints (the index was emptied)."""
+    graphs = ledger.source_graphs()
+    printed: dict[str, list[tuple[str, str, str, str, str]]] = defaultdict(list)
+    n = 0
+    for r in store.query(_PRINTED, use_default_graph_as_union=True):  # type: ignore[union-attr]
+        source = graphs.get(r["g"].value)
+        if source is None:
+            continue
+        rows = _printings(r)
+        printed[source] += rows
+        n += len(rows)
+        if n >= batch:
+            ledger.add_printed(printed)
+            printed, n = defaultdict(list), 0
+    ledger.add_printed(printed)
+    ledger.index_printed_keys()
 
 
 def _matching_title_keys(keys: dict[str, set[str]]) -> set[str]:
@@ -199,9 +238,9 @@ def _resolve(writer: StoreWriter, titled_docs: list[str]) -> None:
         title = next((str(q.object.value) for q in store.quads_for_pattern(node, X.eli.title, None, None)), None)  # type: ignore[union-attr]
         cited = next(iter(store.quads_for_pattern(None, X.gk.cites, node, None)), None) is not None
         links: list[Link] = []
-        keys[titled] = title_key(title) if title is not None and cited else None
-        if keys[titled] is not None:
-            links = _links(store, ledger, minter, titled, keys[titled])  # type: ignore[arg-type]
+        key = keys[titled] = title_key(title) if title is not None and cited else None
+        if key is not None:
+            links = _links(store, ledger, minter, titled, key)
         plans.append((node, graph, before, links))
     # their summaries change: marked before the store is written, so a crash in between redoes it all
     changed = {n.value for n, _, _, _ in plans} | {d for _, _, b, ls in plans for d in b | {x.target for x in ls}}
@@ -215,7 +254,7 @@ def _resolve(writer: StoreWriter, titled_docs: list[str]) -> None:
         for link in links:
             quads += _link_quads(minter, node, link, graph)
             if link.method == "foundationalTable":
-                quads += _describe_table_document(minter, table[link.target])
+                quads += _table_description(store, minter, table[link.target])
         gone |= {ox.NamedNode(d) for d in before - {x.target for x in links}} | (set() if links else {node})
     if quads:
         store.bulk_extend(quads)
@@ -223,7 +262,7 @@ def _resolve(writer: StoreWriter, titled_docs: list[str]) -> None:
         writer.collect(gone)
 
 
-def _links(store: ox.Store, ledger, minter: Minter[ox.NamedNode], titled: str, key: str) -> list[Link]:  # type: ignore[no-untyped-def]
+def _links(store: ox.Store, ledger: Ledger, minter: Minter[ox.NamedNode], titled: str, key: str) -> list[Link]:
     versions = _table_match(key)
     if versions:
         return [
@@ -245,7 +284,7 @@ def _links(store: ox.Store, ledger, minter: Minter[ox.NamedNode], titled: str, k
     return []
 
 
-def _candidates(ledger, key: str) -> list[tuple[str, str, int, str]]:  # type: ignore[no-untyped-def]
+def _candidates(ledger: Ledger, key: str) -> list[tuple[str, str, int, str]]:
     """The numbered documents a title-only document of title key ``key`` may be, best first:
     (document, kind of match, reports printing it, the citation to show)."""
     found: dict[str, tuple[int, int, str, str]] = {}  # doc -> (rank, reports, evidence, kind), the best kind only
@@ -287,22 +326,21 @@ def _within(adcode: str, issuer: str) -> bool:
     return adcode[:width] == issuer[:width]
 
 
-def _printed(store: ox.Store, doc: str) -> dict[tuple[str, str], tuple[int, str]]:
-    """What a numbered document is printed with: (title key, "title") and (short form key, "alias") → (reports that
-    print it, the citation of the first of them)."""
-    reports: dict[tuple[str, str], set[str]] = defaultdict(set)
-    first: dict[tuple[str, str], tuple[str, str]] = {}
-    subs = {ox.Variable("doc"): ox.NamedNode(doc)}
-    for r in store.query(_PRINTED, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
-        report, citation = r["report"].value, r["c"].value
-        for kind, term in (("title", r["title"]), ("alias", r["alias"])):
-            key = title_key(term.value) if term is not None else ""
-            if len(key) < _MIN_TITLE and kind == "title" or not key:
-                continue
-            reports[(key, kind)].add(report)
-            if (key, kind) not in first or (report, citation) < first[(key, kind)]:
-                first[(key, kind)] = (report, citation)
-    return {k: (len(v), first[k][1]) for k, v in reports.items()}
+def _printed(store: ox.Store, graph: str) -> list[tuple[str, str, str, str, str]]:
+    """What one source's numbered citations print: (document, title key or short form key, "title" or "alias",
+    report, citation)."""
+    subs = {ox.Variable("g"): ox.NamedNode(graph)}
+    rows = store.query(_PRINTED, substitutions=subs)  # type: ignore[arg-type]
+    return [p for r in rows for p in _printings(r)]  # type: ignore[union-attr]
+
+
+def _printings(r) -> list[tuple[str, str, str, str, str]]:  # type: ignore[no-untyped-def]
+    out = []
+    for kind, term in (("title", r["title"]), ("alias", r["alias"])):
+        key = title_key(term.value) if term is not None else ""
+        if len(key) >= (_MIN_TITLE if kind == "title" else 1):
+            out.append((r["doc"].value, key, kind, r["report"].value, r["c"].value))
+    return out
 
 
 def _citing_regions(store: ox.Store, titled: str) -> list[str | None]:
@@ -357,6 +395,14 @@ def _link_quads(minter: Minter[ox.NamedNode], titled: ox.NamedNode, link: Link, 
 def _table_documents(minter: Minter[ox.NamedNode]) -> dict[str, Foundational]:
     """The table's documents by IRI."""
     return {minter.document(row.number, STATE).value: row for row in load_foundational()}
+
+
+def _table_description(store: ox.Store, minter: Minter[ox.NamedNode], row: Foundational) -> tuple[ox.Quad, ...]:
+    """What the store lacks of a table document's description (nothing once its title is there: a description is
+    added and removed whole)."""
+    doc = minter.document(row.number, STATE)
+    title = ox.Quad(doc, X.eli.title, lit(row.title, lang="zh"), minter.shared_graph("documents"))
+    return () if title in store else _describe_table_document(minter, row)
 
 
 @lru_cache(maxsize=64)
