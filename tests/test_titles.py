@@ -319,3 +319,25 @@ def test_the_views_draw_a_resolved_document_as_its_issuer_s_and_give_it_a_diffus
     summary = df.summarize(1, data, top, firsts)
     [page] = df.diffusion_pages(df.build_diffusion_graph(data, top, firsts), top, summary, 500)
     assert "国家 national · 2007 · 3 regions · median lag 10 years" in page.subtitle
+
+
+def test_removing_the_source_that_printed_the_number_un_resolves_the_title(tmp_path: Path) -> None:
+    from kg.ledger import Ledger
+    from kg.writer import StoreWriter
+
+    src, store_dir = ingested(tmp_path, {"a.txt": TITLE_ONLY, "b.txt": NUMBERED})
+    assert cited(store_dir)["国办发〔2016〕19号"]["reports"] == "2"
+    store = open_store(store_dir)
+    ledger = Ledger(store_dir)
+    writer = StoreWriter(store, ledger, Config().base_iri)
+    [record] = [r for r in ledger.sources(ledger.source_graphs().values()).values() if r.file and r.file.endswith("b.txt")]
+    writer.remove_sources([record])
+    writer.refresh_summaries()
+    ledger.close()
+    store.flush()
+    del store
+    by = cited(store_dir)
+    assert "国办发〔2016〕19号" not in by and by[f"《{NOTICE}》"]["title_only"] == "true"
+    (src / "b.txt").unlink()
+    ingest([src], tmp_path / "fresh", Config())
+    assert dump(store_dir, tmp_path / "s.nq") == dump(tmp_path / "fresh", tmp_path / "f.nq")
