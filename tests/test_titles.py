@@ -335,7 +335,7 @@ def test_removing_the_source_that_printed_the_number_un_resolves_the_title(tmp_p
     writer.refresh_summaries()
     ledger.close()
     store.flush()
-    del store
+    del writer, store  # closed before it is opened again to read
     by = cited(store_dir)
     assert "国办发〔2016〕19号" not in by and by[f"《{NOTICE}》"]["title_only"] == "true"
     (src / "b.txt").unlink()
