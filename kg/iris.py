@@ -7,8 +7,9 @@ A :class:`Minter` makes rdflib ``URIRef`` terms by default; ``Minter(base, node=
 pyoxigraph terms from the same rules (ingest builds pyoxigraph quads directly, without rdflib on the hot path).
 
 Graphs: one per source (``graph/source/…``, what one file or record says), one per report (``graph/report/…``, what
-its copies say together, derived), the description of each data set (``graph/dataset/…``), and the shared graphs
-(``graph/documents``, ``graph/regions`` …).
+its copies say together, derived), one per cited document (``graph/summary/…``) and per title-only document
+(``graph/resolution/…``), both derived, the description of each data set (``graph/dataset/…``), and the shared
+graphs (``graph/documents``, ``graph/regions`` …).
 """
 
 from __future__ import annotations
@@ -93,6 +94,15 @@ class Minter(Generic[N]):
             return self._iri("summary", short_hash(doc, 16))
         return self._iri("summary", short_hash(doc, 16), adcode)
 
+    # title-only documents resolved to numbered ones (kg.titles), one graph per title-only document
+    def resolution_graph(self, doc: str) -> N:
+        """The graph of one title-only document's resolution (``doc`` is the document's IRI)."""
+        return self._iri("graph", "resolution", short_hash(doc, 16))
+
+    def resolution(self, doc: str, target: str) -> N:
+        """That the title-only document ``doc`` is the numbered document ``target`` (both IRIs), and why."""
+        return self._iri("resolution", short_hash(doc, 16), short_hash(target, 12))
+
     # reports: the report as a work, by region + body + year; its derived graph
     def report(self, adcode: str | None, body: str, year: int | None, content_key: str) -> N:
         """A report by region + body + year; when either is unknown, by its content, so that only true copies merge."""
@@ -132,8 +142,9 @@ def home_graph(base: str, subject: str) -> str | None:
     """The one graph where the triples about ``subject`` live (None: not a data IRI under ``base``).
 
     A source's own nodes (``source/H``, ``fact/H/…``, ``span/H/…``) live in its graph ``graph/source/H``; a report
-    and its observations in ``graph/report/…``; a document's citation summaries in ``graph/summary/…``; a data
-    set's description (``dataset/D``, and its distributions ``dataset/D/…``) in ``graph/dataset/D``; shared
+    and its observations in ``graph/report/…``; a document's citation summaries in ``graph/summary/…``, a title-only
+    document's resolution in ``graph/resolution/…``; a data set's description (``dataset/D``, and its distributions
+    ``dataset/D/…``) in ``graph/dataset/D``; shared
     entities in their shared graph. The only triples elsewhere are links (:data:`LINKS`) from a node of another
     graph to a node of this one — a report's ``gk:source``, an organisation's ``gk:mention`` — which live with the
     node they point to. This is the rule ``kg validate`` checks: no triple in two graphs.
@@ -147,10 +158,8 @@ def home_graph(base: str, subject: str) -> str | None:
     if kind == "report":
         cut = next((i for i, part in enumerate(parts) if part in ("obs", "conflict")), len(parts))
         return f"{base}graph/" + "/".join(parts[:cut])
-    if kind == "summary" and len(parts) > 1:
-        return f"{base}graph/summary/{parts[1]}"
-    if kind == "dataset" and len(parts) > 1:
-        return f"{base}graph/dataset/{parts[1]}"
+    if kind in ("summary", "resolution", "dataset") and len(parts) > 1:
+        return f"{base}graph/{kind}/{parts[1]}"
     if kind == "org":
         return f"{base}graph/" + ("regions" if parts[-1] == "government" else "agencies")
     if kind in _SHARED_HOME:

@@ -10,7 +10,12 @@ query needs. It holds
   ``state`` is ``pending`` while its batch is being written and ``done`` once it is whole;
 - ``checks`` and ``violations``: which version of the shapes each source was checked against when it was written,
   and what the check found, so that ``kg validate`` re-checks only what changed (:mod:`kg.validate`);
-- ``dirty``: documents whose citation summaries are to be refreshed (:mod:`kg.summary`).
+- ``dirty``: documents whose citation summaries are to be refreshed (:mod:`kg.summary`), and whose title-only
+  resolutions are to be looked at again (:mod:`kg.titles`);
+- ``titled``, ``printed`` and ``titles_pending``: the index :mod:`kg.titles` resolves title-only documents with —
+  each title-only document by its title key; per source, the titles and short forms its numbered citations print
+  (with the document and the report), searchable by any part (an FTS5 trigram index of the distinct keys); and the
+  sources written or removed since the pass last read them, so that it reads only those.
 
 A batch is marked pending before anything of it reaches the store and done after all of it has: a crash (even
 ``kill -9``) in between leaves pending rows, and :func:`recover` removes what they may have half written before the
@@ -45,7 +50,20 @@ CREATE TABLE IF NOT EXISTS violations (
 CREATE INDEX IF NOT EXISTS violations_key ON violations (key);
 CREATE INDEX IF NOT EXISTS sources_state ON sources (state);
 CREATE INDEX IF NOT EXISTS sources_file ON sources (file);
+CREATE TABLE IF NOT EXISTS titled (doc TEXT PRIMARY KEY, key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS titled_key ON titled (key);
+CREATE TABLE IF NOT EXISTS printed (
+    source TEXT NOT NULL, doc TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, report TEXT NOT NULL,
+    citation TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS printed_key ON printed (key, kind, doc);
+CREATE INDEX IF NOT EXISTS printed_source ON printed (source);
+CREATE TABLE IF NOT EXISTS printed_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS titles_pending (source TEXT PRIMARY KEY);
 """
+# printed keys by any part of them (LIKE '%…%' through the trigram index); without FTS5, a scan of printed_keys
+_FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS printed_text USING fts5(key, tokenize='trigram')"
+Printed = tuple[str, str, str, str, str]  # a numbered citation's printing: (document, key, kind, report, citation)
 
 
 @dataclass(frozen=True)
@@ -77,8 +95,14 @@ class Ledger:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the ingest ledger ({exc})") from exc
         self._lock = threading.RLock()
+        self._fts = False
         if not read_only:
             self.db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + _SCHEMA)
+            try:
+                self.db.execute(_FTS)
+                self._fts = True
+            except sqlite3.OperationalError:  # an SQLite built without FTS5: the same answers, by a scan
+                pass
 
     @classmethod
     def open_for_store(cls, store_dir: Path, *, store_has_data: bool) -> Ledger:
@@ -196,12 +220,15 @@ class Ledger:
                 )
 
     def mark_done(self, keys: Iterable[str], dirty: Iterable[str] = ()) -> None:
-        """The batch is whole; ``dirty`` documents' citation summaries are to be refreshed."""
+        """The batch is whole; ``dirty`` documents' citation summaries are to be refreshed, and what the batch's
+        sources print read by the title pass (:mod:`kg.titles`)."""
+        keys = list(keys)
         with self._tx():
             self.db.executemany(
                 "UPDATE sources SET state = 'done', previous_report = NULL WHERE key = ?", [(k,) for k in keys]
             )
             self.db.executemany("INSERT OR IGNORE INTO dirty (doc) VALUES (?)", [(d,) for d in dirty])
+            self.db.executemany("INSERT OR IGNORE INTO titles_pending (source) VALUES (?)", [(k,) for k in keys])
 
     def record_checks(self, shapes: str, found: dict[str, list]) -> None:  # type: ignore[type-arg]
         """The sources in ``found`` were checked against the shapes of digest ``shapes``; each with its findings."""
@@ -240,11 +267,125 @@ class Ledger:
         with self._tx():
             self.db.executemany("DELETE FROM dirty WHERE doc = ?", [(d,) for d in docs])
 
+    # the title index (kg.titles)
+    def reset_titles(self) -> None:
+        with self._tx():
+            for table in ("titled", "printed", "printed_keys", "titles_pending") + (("printed_text",) if self._fts else ()):
+                self.db.execute(f"DELETE FROM {table}")
+
+    def titled_with(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """The title-only documents whose title key is one of ``keys``: (document, key)."""
+        out: list[tuple[str, str]] = []
+        keys = sorted(set(keys))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out += self.db.execute(f"SELECT doc, key FROM titled WHERE key IN ({marks})", chunk).fetchall()
+        return sorted(out)
+
+    def index_titled(self, keys: dict[str, str | None], dirty: Iterable[str] = ()) -> None:
+        """Index title-only documents by their title keys (None: gone from the index), and mark ``dirty`` documents."""
+        with self._tx():
+            self.db.executemany("DELETE FROM titled WHERE doc = ?", [(d,) for d, k in keys.items() if k is None])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO titled (doc, key) VALUES (?, ?)", [(d, k) for d, k in keys.items() if k]
+            )
+            self.db.executemany("INSERT OR IGNORE INTO dirty (doc) VALUES (?)", [(d,) for d in dirty])
+
+    def titles_pending(self) -> list[str]:
+        """The sources written or removed since the title pass last read them."""
+        return [k for (k,) in self.db.execute("SELECT source FROM titles_pending ORDER BY source")]
+
+    def printed_by(self, sources: Iterable[str]) -> set[tuple[str, str]]:
+        """The (key, kind) pairs these sources' numbered citations print, as the index has them."""
+        out: set[tuple[str, str]] = set()
+        keys = sorted(set(sources))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out |= set(self.db.execute(f"SELECT DISTINCT key, kind FROM printed WHERE source IN ({marks})", chunk))
+        return out
+
+    def replace_printed(self, printed: dict[str, list[Printed]], dirty: Iterable[str] = ()) -> None:
+        """What these sources' numbered citations print now (a removed source: nothing), so they are read; and the
+        ``dirty`` documents that this changes (in the same transaction: a crash loses neither)."""
+        with self._tx():
+            keys: set[str] = set()
+            for source, rows in sorted(printed.items()):
+                keys |= {k for (k,) in self.db.execute("SELECT DISTINCT key FROM printed WHERE source = ?", (source,))}
+                keys |= {k for _, k, _, _, _ in rows}
+                self.db.execute("DELETE FROM printed WHERE source = ?", (source,))
+                self._insert_printed(source, rows)
+                self.db.execute("DELETE FROM titles_pending WHERE source = ?", (source,))
+            for key in sorted(keys):
+                self._index_key(key)
+            self.db.executemany("INSERT OR IGNORE INTO dirty (doc) VALUES (?)", [(d,) for d in dirty])
+
+    def add_printed(self, printed: dict[str, list[Printed]]) -> None:
+        """Index the printings of sources the index does not hold yet (when it is built afresh: :meth:`reset_titles`);
+        :meth:`index_printed_keys` makes them searchable."""
+        with self._tx():
+            for source, rows in sorted(printed.items()):
+                self._insert_printed(source, rows)
+
+    def index_printed_keys(self) -> None:
+        with self._tx():
+            for (key,) in self.db.execute("SELECT DISTINCT key FROM printed ORDER BY key").fetchall():
+                self._index_key(key)
+
+    def _insert_printed(self, source: str, rows: list[Printed]) -> None:
+        self.db.executemany(
+            "INSERT INTO printed (source, doc, key, kind, report, citation) VALUES (?, ?, ?, ?, ?, ?)",
+            [(source, *row) for row in rows],
+        )
+
+    def source_graphs(self) -> dict[str, str]:
+        """Graph → source key, for every source in the store."""
+        return dict(self.db.execute("SELECT graph, key FROM sources WHERE state = 'done'"))
+
+    def _index_key(self, key: str) -> None:
+        """Keep ``key`` in the searchable keys exactly while some printing has it."""
+        printed = self.db.execute("SELECT 1 FROM printed WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
+        row = self.db.execute("SELECT id FROM printed_keys WHERE key = ?", (key,)).fetchone()
+        if printed and row is None:
+            cur = self.db.execute("INSERT INTO printed_keys (key) VALUES (?)", (key,))
+            if self._fts:
+                self.db.execute("INSERT INTO printed_text (rowid, key) VALUES (?, ?)", (cur.lastrowid, key))
+        elif not printed and row is not None:
+            self.db.execute("DELETE FROM printed_keys WHERE id = ?", row)
+            if self._fts:
+                self.db.execute("DELETE FROM printed_text WHERE rowid = ?", row)
+
+    def printed_as(self, key: str, kind: str) -> list[tuple[str, str, int, str]]:
+        """The numbered documents printed with exactly ``key`` as a title or short form: (doc, key, reports printing
+        it, the citation of the first of them)."""
+        rows = self.db.execute(
+            "SELECT doc, COUNT(DISTINCT report), MIN(report || ' ' || citation) FROM printed "
+            "WHERE key = ? AND kind = ? GROUP BY doc ORDER BY doc",
+            (key, kind),
+        )
+        return [(doc, key, n, first.split(" ", 1)[1]) for doc, n, first in rows]
+
+    def printed_containing(self, part: str) -> list[tuple[str, str, int, str]]:
+        """The numbered documents printed with a title that contains ``part``: (doc, key, reports, evidence)."""
+        if self._fts and len(part) >= 3 and not any(c in part for c in "%_"):
+            keys = self.db.execute(
+                "SELECT p.key FROM printed_text t JOIN printed_keys p ON p.id = t.rowid WHERE t.key LIKE ?",
+                (f"%{part}%",),
+            ).fetchall()
+        else:
+            keys = self.db.execute("SELECT key FROM printed_keys WHERE instr(key, ?) > 0", (part,)).fetchall()
+        out: list[tuple[str, str, int, str]] = []
+        for (key,) in sorted(keys):
+            out += self.printed_as(key, "title")
+        return out
+
     def forget_sources(self, keys: Iterable[str]) -> None:
         rows = [(k,) for k in keys]
         with self._tx():
             for table in ("sources", "checks", "violations"):
                 self.db.executemany(f"DELETE FROM {table} WHERE key = ?", rows)
+            self.db.executemany("INSERT OR IGNORE INTO titles_pending (source) VALUES (?)", rows)  # what they printed
 
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM sources WHERE state = 'done'").fetchone()[0])

@@ -40,6 +40,8 @@ class GK(DefinedNamespace):
     CopyConflict: URIRef  # copies of one report that print different values
     CitationSummary: URIRef  # how often one region's reports cite one document
     Evidence: URIRef  # what in a source decided who reports or for which year
+    Resolution: URIRef  # a document cited by title only is a numbered document (kg.titles)
+    ResolutionMethod: URIRef  # how a resolution was decided
 
     # report identity
     reportingRegion: URIRef
@@ -93,6 +95,19 @@ class GK(DefinedNamespace):
     reports: URIRef
     firstYear: URIRef
     lastYear: URIRef
+    titleOnlyReports: URIRef
+
+    # title-only documents resolved across the corpus
+    resolves: URIRef
+    resolvedTo: URIRef
+    resolvedBy: URIRef
+    fromYear: URIRef
+    untilYear: URIRef
+    supportingReports: URIRef
+    sameTitle: URIRef  # the methods (gk:ResolutionMethod)
+    shortForm: URIRef
+    shorterTitle: URIRef
+    foundationalTable: URIRef
 
     # platforms, initiatives, agencies
     platform: URIRef

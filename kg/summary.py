@@ -6,10 +6,15 @@ their answers in a derived graph, refreshed for exactly the documents whose cita
 
 ```turtle
 id:summary/<doc> a gk:CitationSummary ; gk:document id:doc/100000/… ;
-    gk:citingReports 4210 ; gk:citingRegions 1893 ; gk:commonTitle "国务院办公厅关于…的通知" .
+    gk:citingReports 4210 ; gk:citingRegions 1893 ; gk:commonTitle "国务院办公厅关于…的通知" ;
+    gk:titleOnly false ; gk:titleOnlyReports 12 .
 id:summary/<doc>/321281 a gk:CitationSummary ; gk:document id:doc/100000/… ; gk:region id:region/321281 ;
     gk:reports 3 ; gk:firstYear 2016 ; gk:lastYear 2018 .
 ```
+
+A report citing a title-only document that :mod:`kg.titles` resolved to a numbered one (for the year the report covers)
+counts under the numbered one, once even when it also cites the number, and among its ``gk:titleOnlyReports``; the
+title-only document's own summary counts only the reports no resolution applies to (none when all are resolved).
 
 Like the report graphs, the summary is a function of the data only (reports count once, whatever their copies), so
 it is the same whatever order the sources came in.
@@ -17,6 +22,7 @@ it is the same whatever order the sources came in.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -24,6 +30,8 @@ import pyoxigraph as ox
 from kg.build import lit
 from kg.iris import Minter
 from kg.namespaces import X
+from kg.resolve.documents import applies
+from kg.titles import links_of
 
 _BY_REGION = """
 PREFIX gk: <https://w3id.org/govkg/ontology#>
@@ -35,61 +43,155 @@ SELECT ?doc ?region (COUNT(?report) AS ?reports) (MIN(?y) AS ?first) (MAX(?y) AS
 }
 GROUP BY ?doc ?region
 """
+_CITING = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+SELECT ?doc ?report ?region ?yc WHERE {
+  ?report gk:cites ?doc .
+  OPTIONAL { ?report gk:reportingRegion ?region }
+  OPTIONAL { ?report gk:yearCovered ?yc }
+}
+"""
 _TITLES = """
 PREFIX gk: <https://w3id.org/govkg/ontology#>
 SELECT ?doc ?title (COUNT(?c) AS ?n) WHERE { ?c gk:citedDocument ?doc ; gk:citedTitle ?title }
 GROUP BY ?doc ?title
 """
+_OWN_TITLE = """
+PREFIX eli: <http://data.europa.eu/eli/ontology#>
+SELECT ?doc ?title WHERE { ?doc eli:title ?title }
+"""
+
+Citing = dict[str, tuple[ox.NamedNode | None, int | None]]  # report -> (its region, the year it covers)
 
 
-def summarize_document(store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.NamedNode) -> list[ox.Quad]:
-    """The summary quads of one document, in its own summary graph (none when no report cites it any more)."""
+def citing_reports(store: ox.Store, doc: str) -> Citing:
+    """The reports whose graphs cite ``doc`` (by number, or by title for a title-only document), each once."""
+    out: Citing = {}
+    subs = {ox.Variable("doc"): ox.NamedNode(doc)}
+    for r in store.query(_CITING, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+        region, yc = r["region"], r["yc"]
+        year = int(yc.value[:4]) if yc is not None and yc.value[:4].isdigit() else None
+        out[r["report"].value] = (region if isinstance(region, ox.NamedNode) else None, year)
+    return out
+
+
+# per region (None: reports of unknown region): (reports, first year, last year)
+ByRegion = dict[ox.NamedNode | None, tuple[int, int | None, int | None]]
+
+
+def _grouped(store: ox.Store, doc: str) -> ByRegion:
+    """The reports citing ``doc`` by region, counted by the engine (a document no resolution touches)."""
+    out: ByRegion = {}
+    subs = {ox.Variable("doc"): ox.NamedNode(doc)}
+    for r in store.query(_BY_REGION, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+        region = r["region"] if isinstance(r["region"], ox.NamedNode) else None
+        first, last = (int(r[k].value) if r[k] is not None else None for k in ("first", "last"))
+        out[region] = (int(r["reports"].value), first, last)
+    return out
+
+
+def _by_region(counted: Citing) -> ByRegion:
+    years: dict[ox.NamedNode | None, list[int | None]] = defaultdict(list)
+    for region, year in counted.values():
+        years[region].append(year)
+    out: ByRegion = {}
+    for region, ys in years.items():
+        known = [y for y in ys if y is not None]
+        out[region] = (len(ys), min(known) if known else None, max(known) if known else None)
+    return out
+
+
+def counted_reports(
+    store: ox.Store, doc: str, title_only: bool, cache: dict[str, Citing] | None = None
+) -> tuple[ByRegion, int, list[tuple[str, int]]]:
+    """The reports a document's summary counts, by region; how many of them cite it by title only; and the titles
+    they cite it by with how many of them do (beyond its own citations' titles).
+
+    A numbered document counts the reports citing it and those citing a title-only document resolved to it, for the
+    years the resolution applies to (:mod:`kg.titles`), each once; a title-only document counts the reports its
+    resolutions leave to it. ``cache`` keeps the title-only documents' citing reports between the documents of one
+    refresh (the 条例's are read once for the title and for both its versions).
+    """
+    cache = {} if cache is None else cache
+
+    def citing(d: str) -> Citing:
+        if d not in cache:
+            cache[d] = citing_reports(store, d)
+        return cache[d]
+
+    links = links_of(store, titled=doc) if title_only else links_of(store, target=doc)
+    if not links:  # what no resolution touches, as the engine counts it
+        grouped = _grouped(store, doc)
+        return grouped, sum(n for n, _, _ in grouped.values()) if title_only else 0, []
+    if title_only:  # what its resolutions leave to it
+        left = {r: v for r, v in citing(doc).items() if not any(applies(f, u, v[1]) for _, _, _, f, u in links)}
+        return _by_region(left), len(left), []
+    direct = citing_reports(store, doc)
+    counted = dict(direct)
+    by_title: set[str] = set()
+    titles: list[tuple[str, int]] = []
+    for _, titled, _, from_year, until_year in links:
+        resolved = {r: v for r, v in citing(titled).items() if applies(from_year, until_year, v[1])}
+        counted.update(resolved)
+        by_title |= set(resolved) - set(direct)
+        subs = {ox.Variable("doc"): ox.NamedNode(titled)}
+        for row in store.query(_OWN_TITLE, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+            titles.append((row["title"].value, len(resolved)))
+    return _by_region(counted), len(by_title), titles
+
+
+def summarize_document(
+    store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.NamedNode, cache: dict[str, Citing] | None = None
+) -> list[ox.Quad]:
+    """The summary quads of one document, in its own summary graph (none when no report counts under it any more)."""
     g = minter.summary_graph(doc.value)
-    subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
-    rows = list(store.query(_BY_REGION, substitutions=subs, use_default_graph_as_union=True))  # type: ignore[arg-type]
-    total = sum(int(r["reports"].value) for r in rows)
-    if total == 0:
+    title_only = doc.value.startswith(minter.base + "doc/title/")
+    by_region, by_title, resolved_titles = counted_reports(store, doc.value, title_only, cache)
+    total = sum(n for n, _, _ in by_region.values())
+    if not total:
         return []
     whole = minter.citation_summary(doc.value, None)
     out = [
         ox.Quad(whole, X.rdf.type, X.gk.CitationSummary, g),
         ox.Quad(whole, X.gk.document, doc, g),
         ox.Quad(whole, X.gk.citingReports, lit(total), g),
-        ox.Quad(whole, X.gk.citingRegions, lit(sum(1 for r in rows if r["region"] is not None)), g),
-        ox.Quad(whole, X.gk.titleOnly, lit(doc.value.startswith(minter.base + "doc/title/")), g),
+        ox.Quad(whole, X.gk.citingRegions, lit(sum(1 for r in by_region if r is not None)), g),
+        ox.Quad(whole, X.gk.titleOnly, lit(title_only), g),
+        ox.Quad(whole, X.gk.titleOnlyReports, lit(by_title), g),
     ]
-    titles = [
-        (int(r["n"].value), r["title"].value)
-        for r in store.query(_TITLES, substitutions=subs, use_default_graph_as_union=True)  # type: ignore[union-attr]
-    ]
+    subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
+    titles: Counter[str] = Counter()
+    for r in store.query(_TITLES, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[union-attr]
+        titles[r["title"].value] += int(r["n"].value)
+    for title, n in resolved_titles:
+        titles[title] += n
     if titles:
-        _, title = min(titles, key=lambda t: (-t[0], t[1]))
+        title = min(titles, key=lambda t: (-titles[t], t))
         out.append(ox.Quad(whole, X.gk.commonTitle, lit(title, lang="zh"), g))
-    for r in rows:
-        region = r["region"]
-        if not isinstance(region, ox.NamedNode):
-            continue
+    for region in sorted((r for r in by_region if r is not None), key=lambda r: r.value):
+        n, first, last = by_region[region]
         node = minter.citation_summary(doc.value, region.value.rsplit("/", 1)[-1])
         out += [
             ox.Quad(node, X.rdf.type, X.gk.CitationSummary, g),
             ox.Quad(node, X.gk.document, doc, g),
             ox.Quad(node, X.gk.region, region, g),
-            ox.Quad(node, X.gk.reports, r["reports"], g),  # type: ignore[arg-type]
+            ox.Quad(node, X.gk.reports, lit(n), g),
         ]
-        if r["first"] is not None:
-            out.append(ox.Quad(node, X.gk.firstYear, r["first"], g))  # type: ignore[arg-type]
-            out.append(ox.Quad(node, X.gk.lastYear, r["last"], g))  # type: ignore[arg-type]
+        if first is not None and last is not None:
+            out.append(ox.Quad(node, X.gk.firstYear, lit(first), g))
+            out.append(ox.Quad(node, X.gk.lastYear, lit(last), g))
     return out
 
 
 def refresh_summaries(store: ox.Store, minter: Minter[ox.NamedNode], docs: Iterable[str]) -> int:
     """Replace the summaries of ``docs`` (IRIs) with what the store says now; returns the quads written."""
     out: list[ox.Quad] = []
+    cache: dict[str, Citing] = {}
     for iri in sorted(set(docs)):
         graph = minter.summary_graph(iri)
         if store.contains_named_graph(graph):
             store.remove_graph(graph)
-        out += summarize_document(store, minter, ox.NamedNode(iri))
+        out += summarize_document(store, minter, ox.NamedNode(iri), cache)
     if out:
         store.bulk_extend(out)
     return len(out)

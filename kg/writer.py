@@ -64,8 +64,9 @@ class StoreWriter:
         self.ledger = ledger
         self.minter: Minter[ox.NamedNode] = Minter(base_iri, ox.NamedNode)
         self.described = [self.minter.shared_graph(n) for n in ("documents", "regions", "agencies", "initiatives")]
-        # what keeps a shared entity alive: a source's graph or a report's pointing to it (summaries do not)
-        self.roots = (base_iri + "graph/source/", base_iri + "graph/report/")
+        # what keeps a shared entity alive: a source's graph, a report's or a resolution's (kg.titles) pointing to
+        # it (summaries do not)
+        self.roots = (base_iri + "graph/source/", base_iri + "graph/report/", base_iri + "graph/resolution/")
 
     # ------------------------------------------------------------------ reading back
     def copy_summary(self, graph: ox.NamedNode) -> CopySummary | None:
@@ -135,9 +136,12 @@ class StoreWriter:
         return result
 
     def refresh_summaries(self) -> int:
-        """Bring the citation summaries of the documents whose citations changed up to date."""
+        """Resolve the title-only documents the changed citations concern (:mod:`kg.titles`), then bring the citation
+        summaries of the documents whose citations or resolutions changed up to date."""
         from kg.summary import refresh_summaries
+        from kg.titles import resolve_titles
 
+        resolve_titles(self, self.ledger.dirty())
         dirty = self.ledger.dirty()
         n = refresh_summaries(self.store, self.minter, dirty)
         self.ledger.clean(dirty)

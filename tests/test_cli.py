@@ -40,7 +40,7 @@ def test_query_formats(runner: CliRunner, example_store: Path) -> None:
         "body": "government",
     } in rows
     csv_out = runner.invoke(cli, ["query", "most-cited", "--store", str(example_store), "--format", "csv"]).stdout
-    assert csv_out.splitlines()[0] == "number,title,issuer,issuer_level,reports,regions,title_only"
+    assert csv_out.splitlines()[0] == "number,title,issuer,issuer_level,reports,regions,by_title,title_only"
 
 
 def test_query_with_param(runner: CliRunner, example_store: Path) -> None:

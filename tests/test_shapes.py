@@ -32,6 +32,8 @@ id:cit a gk:Citation ; gk:citedDocument id:doc ; gk:mention id:m ; gk:titleOnly 
 id:doc a eli:LegalResource ; eli:id_local "国办发〔2016〕19号" ; eli:passed_by id:issuer ;
     gk:issuerLevel lv:national ; eli:date_document "2016"^^xsd:gYear .
 id:issuer a gk:Issuer .
+id:res a gk:Resolution ; gk:resolves id:titled ; gk:resolvedTo id:doc ; gk:resolvedBy gk:foundationalTable ;
+    gk:fromYear 2007 ; gk:untilYear 2018 ; <http://www.w3.org/ns/prov#wasDerivedFrom> <http://www.gov.cn/a.htm> .
 id:obs a qb:Observation ; qb:dataSet id:stats ; sdmx-dimension:refArea id:r321281 ;
     sdmx-dimension:refPeriod "2016"^^xsd:gYear ; gk:level lv:county ; gk:indicator ind:requests_received ;
     gk:value "53"^^xsd:decimal ; gk:approximate false ; gk:report id:rep ; gk:mention id:m .
@@ -54,6 +56,7 @@ VIOLATIONS = {
     "ObservationShape": ("id:obs gk:value \"53\"^^xsd:decimal .", "id:obs gk:value -1.0 ."),
     "ReadingShape": ("id:rd gk:mention id:m .", ""),
     "PlatformShape": ("id:plat gk:platformType pf:wechat .", ""),
+    "ResolutionShape": ("id:res gk:resolvedBy gk:foundationalTable .", "id:res gk:resolvedBy gk:guessed ."),
 }
 GKS = "https://w3id.org/govkg/shapes#"
 

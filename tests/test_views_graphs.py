@@ -62,6 +62,7 @@ def test_every_view_query_has_a_header_and_parses(store) -> None:  # type: ignor
         "views/platforms",
         "views/regions",
         "views/reports",
+        "views/resolutions",
     }
     for q in queries:
         assert q.title and q.purpose, q.name

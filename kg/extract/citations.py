@@ -45,6 +45,14 @@ def title_before(norm: str, pos: int) -> tuple[str, int, int] | None:
     return None
 
 
+def shorter_form(short: str, title: str) -> bool:
+    """Whether ``short`` is a shorter form of the document title ``title``: its end, up to 12 characters (《条例》 of
+    《中华人民共和国政府信息公开条例》), or from 8 characters any part of it (《江苏省2017年政务公开工作要点的通知》 of
+    《省政府办公厅关于印发江苏省2017年政务公开工作要点的通知》). Applied within one report here, across the corpus by
+    :mod:`kg.titles`."""
+    return short != title and (title.endswith(short) and len(short) <= 12 or len(short) >= 8 and short in title)
+
+
 def clean_title(raw: str) -> str:
     return re.sub(r"\s+", "", raw)
 
@@ -104,11 +112,7 @@ def _title_only(norm: str, taken: set[tuple[int, int]], numbered: set[str], iden
         title = aliases.get(title, _KNOWN_SHORT.get(title, title))
         # a shorter form of a document cited before is that document: 《条例》 after 《中华人民共和国政府信息公开条例》,
         # 《江苏省2017年政务公开工作要点的通知》 after 《省政府办公厅关于印发江苏省2017年政务公开工作要点的通知》(苏政办发…)
-        longer = [
-            t
-            for t in sorted(numbered) + list(found)
-            if t != title and (t.endswith(title) and len(title) <= 12 or len(title) >= 8 and title in t)
-        ]
+        longer = [t for t in sorted(numbered) + list(found) if shorter_form(title, t)]
         if longer:
             title = longer[0]
         if title in numbered or title in found:

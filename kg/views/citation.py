@@ -89,6 +89,7 @@ def directive_node_attrs(d: Directive, cited_by: int) -> dict[str, object]:
                 tt.line("层级 level", level_name(d.level)),
                 tt.line("年份 year", d.year),
                 tt.line("引用地区 cited by regions", cited_by),
+                tt.line("仅以标题引用的报告 reports citing it by title only", (d.by_title or "") if d.number else ""),
             ],
         ),
     }

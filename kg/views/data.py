@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyoxigraph as ox
 
 from kg.config import Config
 from kg.queries import Table, load_query, run_select
+from kg.resolve.documents import applies
 
 LEVELS = ("national", "province", "city", "county", "township", "unknown")
 _YEAR_IN_NUMBER = re.compile(r"[〔\[［(（]\s*((?:19|20)\d{2})\s*[〕\]］)）]")
@@ -52,9 +53,10 @@ class Report:
     iri: str
     title: str
     region: str
-    year: int | None
+    year: int | None  # the year covered, else the year of publication
     level: str
     body: str
+    covered: int | None = None  # the year covered only (what a resolution of a title-only citation applies by)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Directive:
     issuer: str
     level: str
     year: int | None
+    by_title: int = 0  # reports citing it by title only (resolved to it)
 
     @property
     def display(self) -> str:
@@ -76,10 +79,11 @@ class Directive:
 class Citation:
     iri: str
     report: str
-    doc: str
+    doc: str  # the document cited; for a title-only citation resolved to a numbered document, that document
     number: str
     title: str
     quote: str
+    titled: str = ""  # the title-only document it was cited as, when it was resolved
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,7 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
             year=year,
             level=_level(row["level"]),
             body=row["body"],
+            covered=year_of(row["year"]),
         )
     for row in _rows(store, config, "directives"):
         number = row["number"]
@@ -233,6 +238,7 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
             issuer=row["issuer"] or row["issuerCode"],
             level=_level(row["level"]),
             year=year_of(row["date"]) or year_in_number(number),
+            by_title=int(row["byTitle"]) if row["byTitle"].isdigit() else 0,
         )
     citation_rows = _rows(store, config, "citations")
     quotes = _first_quotes(citation_rows, "citation")
@@ -247,6 +253,7 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
                 quote=quotes.get(row["citation"], ""),
             )
         )
+    data.citations = _resolved(store, config, data)
     data.citations = _once_per(data.citations, lambda c: (c.report, c.doc))  # a report's copies count once
     data.citations.sort(key=lambda c: (c.report, c.doc, c.iri))
     platform_rows = _rows(store, config, "platforms")
@@ -270,6 +277,22 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
     for use in data.platforms:  # a type the vocabulary graph lacks still gets a node
         data.platform_types.setdefault(use.type, PlatformType(use.type, "", ""))
     return data
+
+
+def _resolved(store: ox.Store, config: Config, data: ViewData) -> list[Citation]:
+    """The citations, those of a title-only document resolved to a numbered one (for the year the report covers)
+    under that one (:mod:`kg.titles`)."""
+    links: dict[str, list[tuple[str, int | None, int | None]]] = defaultdict(list)
+    for row in _rows(store, config, "resolutions"):
+        bound = [int(row[k]) if row[k].lstrip("-").isdigit() else None for k in ("from", "until")]
+        links[row["titled"]].append((row["doc"], bound[0], bound[1]))
+    out = []
+    for c in data.citations:
+        report = data.reports.get(c.report)
+        year = report.covered if report else None
+        target = next((doc for doc, f, u in links.get(c.doc, ()) if applies(f, u, year)), None)
+        out.append(replace(c, doc=target, titled=c.doc) if target else c)
+    return out
 
 
 @dataclass(frozen=True)
