@@ -7,6 +7,8 @@ import math
 
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kg.queries import list_queries
 from kg.views import cocitation as co
@@ -56,8 +58,10 @@ def citation(data):  # type: ignore[no-untyped-def]
 def test_every_view_query_has_a_header_and_parses(store) -> None:  # type: ignore[no-untyped-def]
     queries = [q for q in list_queries(CONFIG.queries_dir) if q.name.startswith("views/")]
     assert {q.name for q in queries} == {
+        "views/citation-quotes",
         "views/citations",
         "views/directives",
+        "views/platform-quotes",
         "views/platform-types",
         "views/platforms",
         "views/regions",
@@ -356,3 +360,54 @@ def test_views_of_a_store_that_cites_nothing(tmp_path) -> None:  # type: ignore[
     assert ingest([report.parent], tmp_path / "store", Config()).reports == 1
     summary = write_views(open_store(tmp_path / "store", read_only=True), tmp_path / "views", Config())
     assert (tmp_path / "views" / "index.html").is_file() and summary.counts["reports"] == 1
+
+
+@given(
+    st.dictionaries(
+        st.integers(0, 400).map(lambda i: f"r{i:03d}"),
+        st.sets(st.integers(0, 25).map(lambda i: f"d{i:02d}")),
+        max_size=40,
+    ),
+    st.integers(1, 8),
+)
+@settings(max_examples=60, deadline=None)
+def test_the_strongest_links_are_those_of_networkx_s_weighted_projection(
+    cited: dict[str, set[str]], top_k: int
+) -> None:
+    """The projection is igraph's (C); networkx's weighted bipartite projection is the reference it must equal:
+    each region's top_k links by shared directives, ties to the smaller IRI."""
+    from networkx.algorithms import bipartite
+
+    regions = sorted(cited)
+    docs = sorted(set().union(*cited.values())) if cited else []
+    b = nx.Graph()
+    b.add_nodes_from(regions, bipartite=0)
+    b.add_nodes_from(docs, bipartite=1)
+    b.add_edges_from((r, d) for r in regions for d in cited[r])
+    full = bipartite.weighted_projected_graph(b, regions) if regions and docs else nx.Graph()
+    expected: set[tuple[str, str]] = set()
+    for n in full.nodes:
+        ranked = sorted(full[n].items(), key=lambda kv: (-kv[1]["weight"], kv[0]))[:top_k]
+        expected.update((min(n, m), max(n, m)) for m, _ in ranked)
+    assert co._strongest_links(regions, docs, cited, top_k) == expected
+
+
+def test_quotes_are_read_for_the_evidence_a_tooltip_shows_only() -> None:
+    """Per edge (region, directive), the first MAX_EVIDENCE reports in the tooltip's order (earliest year, unknown
+    last, then IRI) need their sentence; the others are counted, so their quotes are not read."""
+    from kg.views.data import MAX_EVIDENCE, Citation, Region, Report, ViewData, shown
+
+    data = ViewData()
+    for r in ("r1", "r2"):
+        data.regions[r] = Region(r, "", r, "county", "", "", None, None)
+    years = [2019, None, 2012, 2015, 2013, 2020, 2014]
+    for i, year in enumerate(years):
+        data.reports[f"rep{i}"] = Report(f"rep{i}", "", "r1", year, "county", "government")
+    data.reports["other"] = Report("other", "", "r2", 2021, "county", "government")
+    cites = [Citation("d", f"rep{i}", "d", "") for i in range(len(years))] + [Citation("d", "other", "d", "")]
+    cites.append(Citation("e", "rep0", "e", ""))
+    picked = shown(data, cites, lambda c: c.doc)
+    assert {c.report for c in picked if c.doc == "d" and c.report != "other"} == {"rep2", "rep4", "rep6", "rep3"}
+    assert MAX_EVIDENCE == 4
+    assert {(c.report, c.doc) for c in picked} >= {("other", "d"), ("rep0", "e")}  # each edge its own first reports
+    assert len(picked) == MAX_EVIDENCE + 2

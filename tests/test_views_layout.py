@@ -80,7 +80,7 @@ def generated_data(seed: int = 3, counties: int = 40, titled: int = 60) -> ViewD
         else:
             citing = rng.sample(reports, rng.randint(1, 3))
         for rep in sorted(citing):
-            data.citations.append(Citation(f"{rep}/c/{j}", rep, d.iri, d.number, d.title, f"根据《{d.title}》"))
+            data.citations.append(Citation(d.iri, rep, d.iri, f"根据《{d.title}》"))
     return data
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 import networkx as nx
 
 from kg.views import tooltips as tt
-from kg.views.data import Directive, Evidence, ViewData
+from kg.views.data import Directive, Evidence, ViewData, evidence_key
 from kg.views.layout import (
     Box,
     Packer,
@@ -135,7 +135,7 @@ def build_citation_graph(data: ViewData) -> nx.DiGraph:
         n = len(doc_regions[doc])
         g.add_node(doc, **directive_node_attrs(d, n), number=d.number, doc_title=d.title, issuer=d.issuer)
     for (region_iri, doc), items in sorted(evidence.items()):
-        ordered = tuple(sorted(set(items), key=lambda e: (e.year or 0, e.report, e.quote)))
+        ordered = tuple(sorted(set(items), key=evidence_key))
         years = tuple(sorted({e.year for e in ordered if e.year is not None}))
         r, d = data.regions[region_iri], data.directives[doc]
         g.add_edge(

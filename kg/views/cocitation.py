@@ -1,6 +1,6 @@
 """Co-citation of regions: two regions are linked when their reports cite the same directives.
 
-The network is networkx's weighted bipartite projection of the citation network onto regions (weight = directives
+The network is the weighted bipartite projection of the citation network onto regions (weight = directives
 cited by both), with Louvain communities (fixed seed): groups of governments that follow the same directives.
 Directives cited by more than half of all regions (or by more than 300) link nearly everyone and tell no group apart,
 so they are left out of the projection (when there are at least 20 regions) — they would also make it quadratic;
@@ -9,11 +9,12 @@ each region keeps only its strongest links, which keeps the graph readable and t
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 
+import igraph as ig
 import networkx as nx
-from networkx.algorithms import bipartite
 
 from kg.views import tooltips as tt
 from kg.views.citation import XWEIGHT, node_box, region_node_attrs
@@ -42,6 +43,28 @@ def _full_label(attrs: dict[str, object]) -> str:
     return str(attrs.get("full_label") or attrs["label"])
 
 
+def _strongest_links(
+    regions: list[str], docs: list[str], cited: dict[str, set[str]], top_k: int
+) -> set[tuple[str, str]]:
+    """Each region's ``top_k`` strongest links (most shared directives, then the other region's IRI), as sorted
+    pairs: the weighted bipartite projection onto regions, by igraph (C), which at 10k reports takes a second where
+    networkx's took a minute."""
+    index = {r: i for i, r in enumerate(regions)}
+    offset = len(regions)
+    col = {d: offset + i for i, d in enumerate(docs)}
+    b = ig.Graph(n=offset + len(docs), edges=[(index[r], col[d]) for r in regions for d in sorted(cited[r])])
+    projected = b.bipartite_projection(types=[False] * offset + [True] * len(docs), multiplicity=True, which=0)
+    links: list[list[tuple[int, int]]] = [[] for _ in regions]  # per region: (-weight, other region's index)
+    weights = projected.es["weight"] if projected.ecount() else []
+    for (u, v), w in zip(projected.get_edgelist(), weights, strict=True):
+        links[u].append((-w, v))
+        links[v].append((-w, u))
+    strongest: set[tuple[str, str]] = set()
+    for u, ranked in enumerate(links):  # regions are sorted, so an index orders as its IRI does
+        strongest.update((regions[min(u, v)], regions[max(u, v)]) for _, v in heapq.nsmallest(top_k, ranked))
+    return strongest
+
+
 def build_cocitation_graph(
     citation: nx.DiGraph, data: ViewData, *, top_k: int = TOP_K, seed: int = SEED
 ) -> tuple[nx.Graph, CocitationInfo]:
@@ -55,24 +78,19 @@ def build_cocitation_graph(
     limit = min(len(regions) * MAX_SHARE, MAX_FANOUT) if len(regions) >= MIN_REGIONS_FOR_SHARE else math.inf
     kept = [d for d in docs if 2 <= citation.in_degree(d) <= limit]
     info.ubiquitous = sorted(_full_label(citation.nodes[d]) for d in docs if citation.in_degree(d) > limit)
-    b = nx.Graph()
-    b.add_nodes_from(regions, bipartite=0)
-    b.add_nodes_from(kept, bipartite=1)
     kept_set = set(kept)
-    b.add_edges_from(sorted((r, d) for r, d in citation.edges if d in kept_set))
-    # networkx refuses to project a graph without nodes (a store that cites nothing)
-    full = bipartite.weighted_projected_graph(b, regions) if regions else nx.Graph()
-    strongest: set[tuple[str, str]] = set()
-    for n in sorted(full.nodes):
-        ranked = sorted(full[n].items(), key=lambda kv: (-kv[1]["weight"], kv[0]))[:top_k]
-        strongest.update((min(n, m), max(n, m)) for m, _ in ranked)
+    cited: dict[str, set[str]] = {r: set() for r in regions}
+    for r, d in citation.edges:
+        if d in kept_set and r in cited:
+            cited[r].add(d)
+    strongest = _strongest_links(regions, kept, cited, top_k)
     g = nx.Graph(name="cocitation")
     connected = sorted({n for e in strongest for n in e})
     info.isolated = len(regions) - len(connected)
     for n in connected:
         g.add_node(n, **region_node_attrs(data, n))
     for u, v in sorted(strongest):
-        shared = sorted(_full_label(citation.nodes[d]) for d in set(b[u]) & set(b[v]))
+        shared = sorted(_full_label(citation.nodes[d]) for d in cited[u] & cited[v])
         g.add_edge(u, v, weight=len(shared), shared=tuple(shared))
     communities = nx.community.louvain_communities(g, weight="weight", seed=seed) if g.number_of_nodes() else []
     ordered = sorted((sorted(c) for c in communities), key=lambda c: (-len(c), c[0]))

@@ -6,15 +6,22 @@ graphs. Every collection is sorted, so the same store always gives the same reco
 
 from __future__ import annotations
 
+import csv
+import heapq
+import io
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import pyoxigraph as ox
 
 from kg.config import Config
-from kg.queries import Table, load_query, run_select
+from kg.queries import NamedQuery, load_query, select_csv
 from kg.resolve.documents import applies
+
+_Fact = TypeVar("_Fact", "Citation", "PlatformUse")
 
 LEVELS = ("national", "province", "city", "county", "township", "unknown")
 _YEAR_IN_NUMBER = re.compile(r"[〔\[［(（]\s*((?:19|20)\d{2})\s*[〕\]］)）]")
@@ -59,6 +66,14 @@ class Report:
     covered: int | None = None  # the year covered only (what a resolution of a title-only citation applies by)
 
 
+MAX_EVIDENCE = 4  # reports listed per tooltip (the rest are counted), so the reports whose quotes the views read
+
+
+def evidence_key(e: Evidence) -> tuple[int, str, str]:
+    """The order in which evidence is listed: earliest year first (unknown last), then the report's IRI."""
+    return (e.year if e.year is not None else 9999, e.report, e.quote)
+
+
 @dataclass(frozen=True)
 class Directive:
     iri: str
@@ -77,12 +92,12 @@ class Directive:
 
 @dataclass(frozen=True)
 class Citation:
-    iri: str
+    """A report citing a document (once, whatever its copies): from the report's graph (``gk:cites``)."""
+
+    iri: str  # the document as the report cites it (the title-only document, for a resolved one)
     report: str
     doc: str  # the document cited; for a title-only citation resolved to a numbered document, that document
-    number: str
-    title: str
-    quote: str
+    quote: str  # the sentence of the report's earliest citation of it; read for the evidence the views show only
     titled: str = ""  # the title-only document it was cited as, when it was resolved
 
 
@@ -161,8 +176,17 @@ def _float(text: str) -> float | None:
 
 def _rows(store: ox.Store, config: Config, name: str, params: dict[str, str] | None = None) -> list[dict[str, str]]:
     """The query's rows, sorted here (a sort by the engine costs far more at scale: it compares stored strings)."""
-    table: Table = run_select(store, load_query(f"views/{name}", config.queries_dir), params)
-    return [dict(zip(table.columns, row, strict=True)) for row in sorted(table.rows)]
+    return _rows_of(store, load_query(f"views/{name}", config.queries_dir), params)
+
+
+def _rows_of(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """Rows as the engine writes them in SPARQL CSV (no Python term per value), each repeated IRI one string."""
+    text = select_csv(store, query, params).decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    columns = next(reader, [])
+    strings: dict[str, str] = {}
+    rows = sorted(tuple(strings.setdefault(v, v) for v in row) for row in reader)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _level(text: str) -> str:
@@ -178,20 +202,6 @@ def _first_per(rows: list[dict[str, str]], key: str) -> list[dict[str, str]]:
             seen.add(row[key])
             out.append(row)
     return out
-
-
-def _first_quotes(rows: list[dict[str, str]], key: str) -> dict[str, str]:
-    """The quote of each fact's earliest mention (rows come ordered by fact, then start offset)."""
-    best: dict[str, tuple[int, str]] = {}
-    for row in rows:
-        quote = row.get("quote", "")
-        if not quote:
-            continue
-        start = int(row["start"]) if row.get("start", "").lstrip("-").isdigit() else 1 << 62
-        current = best.get(row[key])
-        if current is None or (start, quote) < current:
-            best[row[key]] = (start, quote)
-    return {k: v[1] for k, v in best.items()}
 
 
 def _once_per(items: list, key) -> list:  # type: ignore[no-untyped-def,type-arg]
@@ -240,43 +250,83 @@ def read_view_data(store: ox.Store, config: Config) -> ViewData:
             year=year_of(row["date"]) or year_in_number(number),
             by_title=int(row["byTitle"]) if row["byTitle"].isdigit() else 0,
         )
-    citation_rows = _rows(store, config, "citations")
-    quotes = _first_quotes(citation_rows, "citation")
-    for row in _first_per(citation_rows, "citation"):
-        data.citations.append(
-            Citation(
-                iri=row["citation"],
-                report=row["report"],
-                doc=row["doc"],
-                number=row["number"],
-                title=row["citedTitle"],
-                quote=quotes.get(row["citation"], ""),
-            )
-        )
+    data.citations = [
+        Citation(iri=row["doc"], report=row["report"], doc=row["doc"], quote="")
+        for row in _rows(store, config, "citations")
+    ]
     data.citations = _resolved(store, config, data)
-    data.citations = _once_per(data.citations, lambda c: (c.report, c.doc))  # a report's copies count once
+    data.citations = _once_per(data.citations, lambda c: (c.report, c.doc))  # cited by number and by title: once
     data.citations.sort(key=lambda c: (c.report, c.doc, c.iri))
-    platform_rows = _rows(store, config, "platforms")
-    pquotes = _first_quotes(platform_rows, "platform")
-    for row in _first_per(platform_rows, "platform"):
-        data.platforms.append(
-            PlatformUse(
-                iri=row["platform"],
-                report=row["report"],
-                type=row["type"] or "other",
-                name=row["name"],
-                url=row["url"],
-                quote=pquotes.get(row["platform"], ""),
-            )
+    data.citations = _with_citation_quotes(store, config, data)
+    data.platforms = [
+        PlatformUse(
+            iri=row["platform"], report=row["report"], type=row["type"] or "other", name=row["name"], url=row["url"],
+            quote="",
         )
+        for row in _first_per(_rows(store, config, "platforms"), "platform")
+    ]  # fmt: skip
     data.platforms = _once_per(data.platforms, lambda p: (p.report, p.type, p.name, p.url))
     data.platforms.sort(key=lambda p: (p.report, p.type, p.iri))
+    data.platforms = _with_platform_quotes(store, config, data)
     for row in _rows(store, config, "platform-types"):
         if row["notation"]:
             data.platform_types[row["notation"]] = PlatformType(row["notation"], row["zh"], row["en"])
     for use in data.platforms:  # a type the vocabulary graph lacks still gets a node
         data.platform_types.setdefault(use.type, PlatformType(use.type, "", ""))
     return data
+
+
+def shown(data: ViewData, items: list[_Fact], kind: Callable[[_Fact], str]) -> set[_Fact]:
+    """The facts whose evidence a page shows: on each edge (the citing region, ``kind(fact)``), the first
+    :data:`~kg.views.tooltips.MAX_EVIDENCE` reports in the order the tooltips list them (earliest year first, then
+    the report's IRI). Only these need their quoted sentence, so the views read a few quotes per edge, not one per
+    citation of every report (at 100k reports, millions of index lookups)."""
+    per_edge: dict[tuple[str, str], list[tuple[tuple[int, str, str], _Fact]]] = defaultdict(list)
+    for fact in items:
+        region = data.region_of(fact.report)
+        if region is not None:
+            per_edge[(region.iri, kind(fact))].append((evidence_key(data.evidence(fact.report, "")), fact))
+    return {fact for hits in per_edge.values() for _, fact in heapq.nsmallest(MAX_EVIDENCE, hits, key=lambda h: h[0])}
+
+
+_VALUES_CHUNK = 500  # reports per query: a VALUES block of their IRIs, each report a few dozen index lookups
+
+
+def _quotes(store: ox.Store, config: Config, name: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The earliest quoted sentence of each wanted (report, fact) pair, from ``queries/views/NAME.rq``, which
+    projects ``?report``, the fact, ``?quote`` and ``?start`` and is given the reports as a VALUES block.
+
+    Looked up report by report (about 2 ms each at 10k reports), not joined over the whole store on hashes: that
+    takes a third of the time but its hash tables grow with the store (150 MB at 10k reports, over 1 GB at 100k)."""
+    query = load_query(f"views/{name}", config.queries_dir)
+    reports = sorted({report for report, _ in wanted})
+    best: dict[tuple[str, str], tuple[int, str]] = {}
+    for i in range(0, len(reports), _VALUES_CHUNK):
+        block = " ".join(str(ox.NamedNode(iri)) for iri in reports[i : i + _VALUES_CHUNK])
+        text = query.text.replace("WHERE {", f"WHERE {{\n  VALUES ?report {{ {block} }}", 1)
+        for row in _rows_of(store, replace(query, text=text)):
+            key = (row["report"], row[_FACT_COLUMN[name]])
+            if key not in wanted or not row["quote"]:
+                continue
+            start = int(row["start"]) if row["start"].lstrip("-").isdigit() else 1 << 62
+            if key not in best or (start, row["quote"]) < best[key]:
+                best[key] = (start, row["quote"])
+    return {k: v[1] for k, v in best.items()}
+
+
+_FACT_COLUMN = {"citation-quotes": "doc", "platform-quotes": "platform"}
+
+
+def _with_citation_quotes(store: ox.Store, config: Config, data: ViewData) -> list[Citation]:
+    chosen = shown(data, data.citations, lambda c: c.doc)
+    quotes = _quotes(store, config, "citation-quotes", {(c.report, c.iri) for c in chosen})
+    return [replace(c, quote=quotes.get((c.report, c.iri), "")) if c in chosen else c for c in data.citations]
+
+
+def _with_platform_quotes(store: ox.Store, config: Config, data: ViewData) -> list[PlatformUse]:
+    chosen = shown(data, data.platforms, lambda p: p.type)
+    quotes = _quotes(store, config, "platform-quotes", {(p.report, p.iri) for p in chosen})
+    return [replace(p, quote=quotes.get((p.report, p.iri), "")) if p in chosen else p for p in data.platforms]
 
 
 def _resolved(store: ox.Store, config: Config, data: ViewData) -> list[Citation]:

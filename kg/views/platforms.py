@@ -10,7 +10,7 @@ import networkx as nx
 
 from kg.views import tooltips as tt
 from kg.views.citation import HUB_GAP, XWEIGHT, node_box, region_node_attrs
-from kg.views.data import Evidence, ViewData
+from kg.views.data import Evidence, ViewData, evidence_key
 from kg.views.layout import Packer, extent, hub_height, label_columns, region_positions, spread_factor
 from kg.views.page import LegendItem, Page, facet_filter, province_groups, slug_key, trim_to
 from kg.views.style import PLATFORM_ORDER, REGION_COLOR, hub_size, level_name, level_rank, platform_color
@@ -78,7 +78,7 @@ def build_platform_graph(data: ViewData) -> nx.Graph:
         )
         g.add_node(iri, **attrs)
     for (region, notation), items in sorted(evidence.items()):
-        ordered = tuple(sorted(set(items), key=lambda e: (e.year or 0, e.report, e.quote)))
+        ordered = tuple(sorted(set(items), key=evidence_key))
         printed = sorted(names[(region, notation)])
         lines = [tt.line("名称 name", nm) for nm in printed[:MAX_NAMES]]
         if len(printed) > MAX_NAMES:

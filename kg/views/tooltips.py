@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from kg.views.data import Evidence
+from kg.views.data import MAX_EVIDENCE, Evidence, evidence_key
 
 MAX_QUOTE = 160  # characters of a quoted sentence shown in a tooltip
-MAX_EVIDENCE = 4  # reports listed per tooltip; the rest are counted
 
 
 def esc(text: object) -> str:
@@ -37,7 +36,7 @@ def line(label: str, value: object) -> str:
 
 def evidence_html(items: Sequence[Evidence], limit: int = MAX_EVIDENCE) -> str:
     """The reports a fact comes from, earliest first, each with its quoted sentence."""
-    ordered = sorted(items, key=lambda e: (e.year if e.year is not None else 9999, e.report, e.quote))
+    ordered = sorted(items, key=evidence_key)
     parts = []
     for ev in ordered[:limit]:
         year = f" ({ev.year})" if ev.year is not None else ""
