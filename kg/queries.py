@@ -141,25 +141,57 @@ def nearest_values(
     store: ox.Store, query: NamedQuery, params: dict[str, str], limit: int = 5, max_solutions: int = 100_000
 ) -> dict[str, list[str]]:
     """For each bound parameter, the values it could take that come nearest the one given (for a hint when a
-    query returns no rows): the query is run with that parameter unbound, reading at most ``max_solutions`` rows.
-    """
+    query returns no rows): the values of the predicates the query binds it with (``?src gk:fileName ?source``:
+    every file name), at most ``max_solutions`` of them. Read by one scan per predicate, never by running the query
+    unbound: at 10k reports, ``report-facts`` unbound takes minutes."""
     import difflib
-    from itertools import islice
 
     given = normalize_params(params)
     out: dict[str, list[str]] = {}
     for key, value in given.items():
-        others = {k: v for k, v in given.items() if k != key}
-        subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(k): parse_term(v) for k, v in others.items()
-        }
-        result = store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None)
-        if not isinstance(result, ox.QuerySolutions) or key not in {v.value for v in result.variables}:
+        seen: set[str] = set()
+        for predicate, position in _binding_predicates(query.text, key):
+            pattern = f"?v <{predicate}> ?o" if position == "subject" else f"?s <{predicate}> ?v"
+            scan = f"SELECT DISTINCT ?v WHERE {{ {pattern} }} LIMIT {max_solutions}"
+            result = store.query(scan, use_default_graph_as_union=True)
+            assert isinstance(result, ox.QuerySolutions)
+            seen.update(term_value(sol["v"]) for sol in result)
+        seen.discard("")
+        if not seen:
             continue
-        seen = {term_value(sol[key]) for sol in islice(result, max_solutions)} - {""}
         near = difflib.get_close_matches(value, sorted(seen), n=limit, cutoff=0.4)
         out[key] = near or sorted(seen)[:limit]
     return out
+
+
+def _binding_predicates(text: str, name: str) -> list[tuple[str, str]]:
+    """The constant predicates of the triple patterns in which ``?name`` is the subject or the object."""
+    from rdflib import URIRef, Variable
+    from rdflib.plugins.sparql import prepareQuery
+
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception:  # noqa: BLE001 - a query rdflib cannot parse gets no hint, not an error
+        return []
+    found: set[tuple[str, str]] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):  # rdflib's CompValue is a dict
+            for triple in (node.get("triples") or ()) if getattr(node, "name", "") == "BGP" else ():
+                s, p, o = triple
+                if isinstance(p, URIRef):
+                    if s == Variable(name):
+                        found.add((str(p), "subject"))
+                    if o == Variable(name):
+                        found.add((str(p), "object"))
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list | tuple):
+            for child in node:
+                walk(child)
+
+    walk(algebra)
+    return sorted(found)
 
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
