@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
@@ -56,6 +57,48 @@ PREFIX gk: <https://w3id.org/govkg/ontology#>
 SELECT ?doc ?title (COUNT(?c) AS ?n) WHERE { ?c gk:citedDocument ?doc ; gk:citedTitle ?title }
 GROUP BY ?doc ?title
 """
+# the same two for every document at once, one subquery per pattern so that the engine joins whole scans on hashes:
+# what a refresh of many documents (a new store) reads instead of asking each document in turn
+_BY_REGION_ALL = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?doc ?region (COUNT(?report) AS ?reports) (MIN(?y) AS ?first) (MAX(?y) AS ?last) WHERE {
+  { SELECT ?report ?doc WHERE { ?report gk:cites ?doc } }
+  OPTIONAL { SELECT ?report ?region WHERE { ?report gk:reportingRegion ?region } }
+  OPTIONAL { SELECT ?report ?y WHERE { ?report gk:yearCovered ?yc BIND (xsd:integer(STR(?yc)) AS ?y) } }
+}
+GROUP BY ?doc ?region
+"""
+_TITLES_ALL = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+SELECT ?doc ?title (COUNT(?c) AS ?n) WHERE {
+  { SELECT ?c ?doc WHERE { ?c gk:citedDocument ?doc } }
+  { SELECT ?c ?title WHERE { ?c gk:citedTitle ?title } }
+}
+GROUP BY ?doc ?title
+"""
+BULK_FROM = 200  # documents: a refresh of more reads every document's counts at once
+
+
+@dataclass
+class Counts:
+    """Every document's reports by region and titles with their citations, read at once (see :data:`BULK_FROM`)."""
+
+    by_region: dict[str, ByRegion] = field(default_factory=dict)
+    titles: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, store: ox.Store) -> Counts:
+        counts = cls()
+        for r in store.query(_BY_REGION_ALL, use_default_graph_as_union=True):  # type: ignore[union-attr]
+            region = r["region"] if isinstance(r["region"], ox.NamedNode) else None
+            first, last = (int(r[k].value) if r[k] is not None else None for k in ("first", "last"))
+            counts.by_region.setdefault(r["doc"].value, {})[region] = (int(r["reports"].value), first, last)
+        for r in store.query(_TITLES_ALL, use_default_graph_as_union=True):  # type: ignore[union-attr]
+            counts.titles.setdefault(r["doc"].value, Counter())[r["title"].value] += int(r["n"].value)
+        return counts
+
+
 _OWN_TITLE = """
 PREFIX eli: <http://data.europa.eu/eli/ontology#>
 SELECT ?doc ?title WHERE { ?doc eli:title ?title }
@@ -79,8 +122,10 @@ def citing_reports(store: ox.Store, doc: str) -> Citing:
 ByRegion = dict[ox.NamedNode | None, tuple[int, int | None, int | None]]
 
 
-def _grouped(store: ox.Store, doc: str) -> ByRegion:
+def _grouped(store: ox.Store, doc: str, counts: Counts | None = None) -> ByRegion:
     """The reports citing ``doc`` by region, counted by the engine (a document no resolution touches)."""
+    if counts is not None:
+        return dict(counts.by_region.get(doc, {}))
     out: ByRegion = {}
     subs = {ox.Variable("doc"): ox.NamedNode(doc)}
     for r in store.query(_BY_REGION, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
@@ -102,7 +147,7 @@ def _by_region(counted: Citing) -> ByRegion:
 
 
 def counted_reports(
-    store: ox.Store, doc: str, title_only: bool, cache: dict[str, Citing] | None = None
+    store: ox.Store, doc: str, title_only: bool, cache: dict[str, Citing] | None = None, counts: Counts | None = None
 ) -> tuple[ByRegion, int, list[tuple[str, int]]]:
     """The reports a document's summary counts, by region; how many of them cite it by title only; and the titles
     they cite it by with how many of them do (beyond its own citations' titles).
@@ -121,7 +166,7 @@ def counted_reports(
 
     links = links_of(store, titled=doc) if title_only else links_of(store, target=doc)
     if not links:  # what no resolution touches, as the engine counts it
-        grouped = _grouped(store, doc)
+        grouped = _grouped(store, doc, counts)
         return grouped, sum(n for n, _, _ in grouped.values()) if title_only else 0, []
     if title_only:  # what its resolutions leave to it
         left = {r: v for r, v in citing(doc).items() if not any(applies(f, u, v[1]) for _, _, _, f, u in links)}
@@ -141,12 +186,16 @@ def counted_reports(
 
 
 def summarize_document(
-    store: ox.Store, minter: Minter[ox.NamedNode], doc: ox.NamedNode, cache: dict[str, Citing] | None = None
+    store: ox.Store,
+    minter: Minter[ox.NamedNode],
+    doc: ox.NamedNode,
+    cache: dict[str, Citing] | None = None,
+    counts: Counts | None = None,
 ) -> list[ox.Quad]:
     """The summary quads of one document, in its own summary graph (none when no report counts under it any more)."""
     g = minter.summary_graph(doc.value)
     title_only = doc.value.startswith(minter.base + "doc/title/")
-    by_region, by_title, resolved_titles = counted_reports(store, doc.value, title_only, cache)
+    by_region, by_title, resolved_titles = counted_reports(store, doc.value, title_only, cache, counts)
     total = sum(n for n, _, _ in by_region.values())
     if not total:
         return []
@@ -159,10 +208,13 @@ def summarize_document(
         ox.Quad(whole, X.gk.titleOnly, lit(title_only), g),
         ox.Quad(whole, X.gk.titleOnlyReports, lit(by_title), g),
     ]
-    subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
     titles: Counter[str] = Counter()
-    for r in store.query(_TITLES, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[union-attr]
-        titles[r["title"].value] += int(r["n"].value)
+    if counts is not None:
+        titles.update(counts.titles.get(doc.value, Counter()))
+    else:
+        subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
+        for r in store.query(_TITLES, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[union-attr]
+            titles[r["title"].value] += int(r["n"].value)
     for title, n in resolved_titles:
         titles[title] += n
     if titles:
@@ -187,11 +239,13 @@ def refresh_summaries(store: ox.Store, minter: Minter[ox.NamedNode], docs: Itera
     """Replace the summaries of ``docs`` (IRIs) with what the store says now; returns the quads written."""
     out: list[ox.Quad] = []
     cache: dict[str, Citing] = {}
-    for iri in sorted(set(docs)):
+    todo = sorted(set(docs))
+    counts = Counts.read(store) if len(todo) >= BULK_FROM else None
+    for iri in todo:
         graph = minter.summary_graph(iri)
         if store.contains_named_graph(graph):
             store.remove_graph(graph)
-        out += summarize_document(store, minter, ox.NamedNode(iri), cache)
+        out += summarize_document(store, minter, ox.NamedNode(iri), cache, counts)
     if out:
         store.bulk_extend(out)
     return len(out)

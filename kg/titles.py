@@ -104,6 +104,18 @@ SELECT ?g ?c ?doc ?report ?title ?alias WHERE {
   }
 }
 """
+# the same over every source at once, one subquery per pattern so that the engine joins whole scans on hashes
+# (10k reports: 20.6 s looked up row by row, 6.9 s so; same rows)
+_PRINTED_ALL = _PREFIXES + """
+SELECT ?g ?c ?doc ?report ?title ?alias WHERE {
+  { SELECT ?g ?c WHERE { GRAPH ?g { ?c gk:titleOnly false } } }
+  { SELECT ?g ?c ?doc WHERE { GRAPH ?g { ?c gk:citedDocument ?doc } } }
+  { SELECT ?g ?src ?c WHERE { GRAPH ?g { ?src gk:citation ?c } } }
+  { SELECT ?g ?report ?src WHERE { GRAPH ?g { ?report gk:source ?src } } }
+  OPTIONAL { SELECT ?g ?c ?title WHERE { GRAPH ?g { ?c gk:citedTitle ?title } } }
+  OPTIONAL { SELECT ?g ?c ?alias WHERE { GRAPH ?g { ?c gk:alias ?alias } } }
+}
+"""
 _CITING_REGIONS = _PREFIXES + """
 SELECT DISTINCT ?doc ?report ?adcode WHERE {
   ?report gk:cites ?doc .
@@ -201,7 +213,7 @@ def _index_everything(store: ox.Store, ledger: Ledger, batch: int = 50_000) -> N
     graphs = ledger.source_graphs()
     printed: dict[str, list[tuple[str, str, str, str, str]]] = defaultdict(list)
     n = 0
-    for r in store.query(_PRINTED, use_default_graph_as_union=True):  # type: ignore[union-attr]
+    for r in store.query(_PRINTED_ALL):  # type: ignore[union-attr]
         source = graphs.get(r["g"].value)
         if source is None:
             continue

@@ -341,3 +341,30 @@ def test_removing_the_source_that_printed_the_number_un_resolves_the_title(tmp_p
     (src / "b.txt").unlink()
     ingest([src], tmp_path / "fresh", Config())
     assert dump(store_dir, tmp_path / "s.nq") == dump(tmp_path / "fresh", tmp_path / "f.nq")
+
+
+def test_a_refresh_of_many_documents_reads_them_at_once_and_writes_the_same_summaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above BULK_FROM dirty documents the summaries read every document's counts in two grouped queries; the
+    summaries must be those of the document-by-document path (numbered, title-only, resolved, unknown region)."""
+    from kg import summary
+
+    files = {
+        "a.txt": TITLE_ONLY,
+        "b.txt": NUMBERED,
+        "c.txt": SHORTER,
+        "d.txt": report("南京市", 2020, f"根据《{REGULATION}》和国办发〔2016〕80号、苏政办发〔2017〕3号文件。"),
+        "e.txt": "2019年度工作报告\n根据国办发〔2016〕80号文件要求。\n",
+    }
+    src = write(tmp_path / "in", files)
+    monkeypatch.setattr(summary, "BULK_FROM", 10**9)
+    one_by_one, at_once = tmp_path / "one", tmp_path / "bulk"
+    ingest([src], one_by_one, Config())
+    monkeypatch.setattr(summary, "BULK_FROM", 1)
+    calls: list[int] = []
+    read = summary.Counts.read
+    monkeypatch.setattr(summary.Counts, "read", classmethod(lambda cls, store: calls.append(1) or read(store)))
+    ingest([src], at_once, Config())
+    assert calls  # the bulk path ran
+    assert dump(one_by_one, tmp_path / "1.nq") == dump(at_once, tmp_path / "2.nq")
