@@ -84,6 +84,9 @@ def queries(store: Path, work: Path) -> list[tuple[str, Path, dict[str, str]]]:
 
     config = Config()
     s = ox.Store.read_only(str(store))
+    report = next(
+        iter(s.query("SELECT ?r WHERE { ?r a <https://w3id.org/govkg/ontology#AnnualReport> } LIMIT 1", use_default_graph_as_union=True))  # type: ignore[arg-type]
+    )["r"].value
     top = next(
         iter(
             s.query(  # the most-cited numbered document, for directive-diffusion
@@ -101,6 +104,8 @@ def queries(store: Path, work: Path) -> list[tuple[str, Path, dict[str, str]]]:
             path = work / "citing-regions-100.rq"
             path.write_text(q.text.rstrip() + "\nLIMIT 100\n", encoding="utf-8")
         params = {"number": top} if "number" in q.params else {"source": "r000001.txt"} if "source" in q.params else {}
+        if "report" in q.params:  # the views' quotes: one report (they bind 500 at a time)
+            params = {"report": report}
         out.append((q.name, path, params))
     return out
 

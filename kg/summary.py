@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 
 import pyoxigraph as ox
 
@@ -77,7 +78,24 @@ SELECT ?doc ?title (COUNT(?c) AS ?n) WHERE {
 }
 GROUP BY ?doc ?title
 """
+_CITING_MANY = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+SELECT ?doc ?report ?region ?yc WHERE {
+  { SELECT ?doc ?report WHERE { VALUES ?doc { #DOCS } ?report gk:cites ?doc } }
+  OPTIONAL { SELECT ?report ?region WHERE { ?report gk:reportingRegion ?region } }
+  OPTIONAL { SELECT ?report ?yc WHERE { ?report gk:yearCovered ?yc } }
+}
+"""
+_TITLES_MANY = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+SELECT ?doc ?title (COUNT(?c) AS ?n) WHERE {
+  VALUES ?doc { #DOCS }
+  ?c gk:citedDocument ?doc ; gk:citedTitle ?title .
+}
+GROUP BY ?doc ?title
+"""
 BULK_FROM = 200  # documents: a refresh of more reads every document's counts at once
+BIG = 2_000  # citing reports: a document cited by more has its counts read joined on hashes (Counts.read_for)
 
 
 @dataclass
@@ -86,6 +104,30 @@ class Counts:
 
     by_region: dict[str, ByRegion] = field(default_factory=dict)
     titles: dict[str, Counter[str]] = field(default_factory=dict)
+    covered: set[str] | None = None  # the documents these counts are for (None: every document)
+
+    def has(self, doc: str) -> bool:
+        return self.covered is None or doc in self.covered
+
+    @classmethod
+    def read_for(cls, store: ox.Store, docs: list[str], cache: dict[str, Citing]) -> Counts:
+        """The counts of a few widely cited documents (see :data:`BIG`), their citing reports put in ``cache``:
+        read joined on hashes, restricted to them by a VALUES block, since looked up one citing report at a time
+        the 条例's 100,000 reports take seconds each."""
+        counts = cls(covered=set(docs))
+        for i in range(0, len(docs), 200):
+            block = " ".join(str(ox.NamedNode(d)) for d in docs[i : i + 200])
+            citing: dict[str, Citing] = {d: {} for d in docs[i : i + 200]}
+            for r in store.query(_CITING_MANY.replace("#DOCS", block), use_default_graph_as_union=True):  # type: ignore[union-attr]
+                region, yc = r["region"], r["yc"]
+                year = int(yc.value[:4]) if yc is not None and yc.value[:4].isdigit() else None
+                citing[r["doc"].value][r["report"].value] = (region if isinstance(region, ox.NamedNode) else None, year)
+            for r in store.query(_TITLES_MANY.replace("#DOCS", block), use_default_graph_as_union=True):  # type: ignore[union-attr]
+                counts.titles.setdefault(r["doc"].value, Counter())[r["title"].value] += int(r["n"].value)
+            for doc, reports in citing.items():
+                cache[doc] = reports
+                counts.by_region[doc] = _by_region(reports)
+        return counts
 
     @classmethod
     def read(cls, store: ox.Store) -> Counts:
@@ -124,7 +166,7 @@ ByRegion = dict[ox.NamedNode | None, tuple[int, int | None, int | None]]
 
 def _grouped(store: ox.Store, doc: str, counts: Counts | None = None) -> ByRegion:
     """The reports citing ``doc`` by region, counted by the engine (a document no resolution touches)."""
-    if counts is not None:
+    if counts is not None and counts.has(doc):
         return dict(counts.by_region.get(doc, {}))
     out: ByRegion = {}
     subs = {ox.Variable("doc"): ox.NamedNode(doc)}
@@ -171,7 +213,7 @@ def counted_reports(
     if title_only:  # what its resolutions leave to it
         left = {r: v for r, v in citing(doc).items() if not any(applies(f, u, v[1]) for _, _, _, f, u in links)}
         return _by_region(left), len(left), []
-    direct = citing_reports(store, doc)
+    direct = citing(doc)
     counted = dict(direct)
     by_title: set[str] = set()
     titles: list[tuple[str, int]] = []
@@ -209,7 +251,7 @@ def summarize_document(
         ox.Quad(whole, X.gk.titleOnlyReports, lit(by_title), g),
     ]
     titles: Counter[str] = Counter()
-    if counts is not None:
+    if counts is not None and counts.has(doc.value):
         titles.update(counts.titles.get(doc.value, Counter()))
     else:
         subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
@@ -235,17 +277,31 @@ def summarize_document(
     return out
 
 
+def _cited_by_at_least(store: ox.Store, doc: str, n: int) -> bool:
+    return sum(1 for _ in islice(store.quads_for_pattern(None, X.gk.cites, ox.NamedNode(doc), None), n)) >= n
+
+
 def refresh_summaries(store: ox.Store, minter: Minter[ox.NamedNode], docs: Iterable[str]) -> int:
     """Replace the summaries of ``docs`` (IRIs) with what the store says now; returns the quads written."""
     out: list[ox.Quad] = []
     cache: dict[str, Citing] = {}
     todo = sorted(set(docs))
-    counts = Counts.read(store) if len(todo) >= BULK_FROM else None
+    counts: Counts | None
+    if len(todo) >= BULK_FROM:
+        counts = Counts.read(store)
+    else:  # a few documents: those cited by many (and the title-only ones resolved to them) read at once
+        linked = {t for d in todo for _, t, _, _, _ in links_of(store, target=d)}
+        big = [d for d in sorted(set(todo) | linked) if _cited_by_at_least(store, d, BIG)]
+        counts = Counts.read_for(store, big, cache) if big else None
     for iri in todo:
         graph = minter.summary_graph(iri)
-        if store.contains_named_graph(graph):
-            store.remove_graph(graph)
-        out += summarize_document(store, minter, ox.NamedNode(iri), cache, counts)
+        fresh = summarize_document(store, minter, ox.NamedNode(iri), cache, counts)
+        # only what changed is written: a widely cited document's summary has a node per region (20,000 quads for
+        # the 条例 at 100k reports), and a few new reports change a few of them
+        before = set(store.quads_for_pattern(None, None, None, graph))
+        for quad in sorted(before - set(fresh), key=str):
+            store.remove(quad)
+        out += [q for q in fresh if q not in before]
     if out:
         store.bulk_extend(out)
     return len(out)

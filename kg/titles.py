@@ -208,18 +208,28 @@ def resolve_titles(writer: StoreWriter, dirty: Iterable[str], chunk: int = 500) 
     return len(todo)
 
 
+_HASHED_UP_TO = 20_000  # sources: an index of every source of a larger store reads them one by one
+
+
 def _index_everything(store: ox.Store, ledger: Ledger, batch: int = 50_000) -> None:
-    """Index what every source of the store prints (the index was emptied)."""
+    """Index what every source of the store prints (the index was emptied). Up to :data:`_HASHED_UP_TO` sources in
+    one query joined on hashes (10k reports: 6.9 s); beyond, source by source (1.1 ms each), since the hash
+    tables of that query grow with the store (650 MB at 100k reports)."""
     graphs = ledger.source_graphs()
     printed: dict[str, list[tuple[str, str, str, str, str]]] = defaultdict(list)
     n = 0
-    for r in store.query(_PRINTED_ALL):  # type: ignore[union-attr]
-        source = graphs.get(r["g"].value)
-        if source is None:
+    if len(graphs) <= _HASHED_UP_TO:
+        rows: Iterable[tuple[str, list[tuple[str, str, str, str, str]]]] = (
+            (r["g"].value, _printings(r)) for r in store.query(_PRINTED_ALL)  # type: ignore[union-attr]
+        )
+    else:
+        rows = ((graph, _printed(store, graph)) for graph in sorted(graphs))
+    for graph, found in rows:
+        source = graphs.get(graph)
+        if source is None or not found:
             continue
-        rows = _printings(r)
-        printed[source] += rows
-        n += len(rows)
+        printed[source] += found
+        n += len(found)
         if n >= batch:
             ledger.add_printed(printed)
             printed, n = defaultdict(list), 0

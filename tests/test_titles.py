@@ -346,9 +346,11 @@ def test_removing_the_source_that_printed_the_number_un_resolves_the_title(tmp_p
 def test_a_refresh_of_many_documents_reads_them_at_once_and_writes_the_same_summaries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above BULK_FROM dirty documents the summaries read every document's counts in two grouped queries; the
-    summaries must be those of the document-by-document path (numbered, title-only, resolved, unknown region)."""
+    """Above BULK_FROM dirty documents the summaries read every document's counts in two grouped queries, and those
+    cited by BIG reports or more are read together; the summaries must be those of the document-by-document path
+    (numbered, title-only, resolved, unknown region)."""
     from kg import summary
+    from kg import titles as titles_module
 
     files = {
         "a.txt": TITLE_ONLY,
@@ -368,3 +370,18 @@ def test_a_refresh_of_many_documents_reads_them_at_once_and_writes_the_same_summ
     ingest([src], at_once, Config())
     assert calls  # the bulk path ran
     assert dump(one_by_one, tmp_path / "1.nq") == dump(at_once, tmp_path / "2.nq")
+    # in two steps, every document counted as widely cited (read joined on hashes for a few documents), the title
+    # index built source by source: the same store again
+    monkeypatch.setattr(summary, "BULK_FROM", 10**9)
+    monkeypatch.setattr(summary, "BIG", 1)
+    monkeypatch.setattr(titles_module, "_HASHED_UP_TO", 0)
+    big: list[int] = []
+    read_for = summary.Counts.read_for
+    monkeypatch.setattr(
+        summary.Counts, "read_for", classmethod(lambda cls, store, docs, cache: big.append(1) or read_for(store, docs, cache))
+    )
+    stepwise = tmp_path / "steps"
+    ingest([src / "a.txt", src / "e.txt"], stepwise, Config())
+    ingest([src], stepwise, Config())
+    assert big  # the few-documents path ran
+    assert dump(one_by_one, tmp_path / "1.nq") == dump(stepwise, tmp_path / "3.nq")
