@@ -14,6 +14,8 @@ QUERIES = list_queries(Config().queries_dir)
 ARGS = {
     "directive-diffusion": {"number": "国办发〔2016〕80号"},
     "report-facts": {"source": "seed-000.txt"},
+    "views/citation-quotes": {"report": "https://w3id.org/govkg/id/report/321281/government/2016"},
+    "views/platform-quotes": {"report": "https://w3id.org/govkg/id/report/321281/government/2016"},
 }
 # queries that find problems: on conforming example data they return no rows
 EMPTY_ON_EXAMPLES = {
