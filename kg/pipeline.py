@@ -268,7 +268,9 @@ class _Workers:
 
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["kg.worker"])
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_warm_worker)
+        return ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=ctx, initializer=_warm_worker, initargs=(os.getpid(),)
+        )
 
     def submit(self, chunk: list[FileTask], config: Config, validate: bool) -> Future:
         return self.pool.submit(_run_chunk, chunk, config, validate)

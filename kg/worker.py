@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import select
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,8 +136,34 @@ def _run_chunk(tasks: list[FileTask], config: Config, validate: bool) -> list[li
     return [run_task(t, config, validate) for t in tasks]
 
 
-def _warm_worker() -> None:
-    """Load the gazetteer, vocabularies and script converter once per worker, before its first report."""
+def _warm_worker(ingest_pid: int | None = None) -> None:
+    """Load the gazetteer, vocabularies and script converter once per worker, before its first report; and leave
+    when the ingest that started the worker is gone (see :func:`_leave_with`)."""
     from kg.extract.report import extract_facts
 
+    if ingest_pid is not None:
+        threading.Thread(target=_leave_with, args=(ingest_pid,), name="kg-leave-with", daemon=True).start()
+
     extract_facts(normalize("兴化市人民政府2016年政府信息公开工作年度报告").norm)
+
+
+def _leave_with(pid: int) -> None:
+    """Exit this worker once process ``pid`` has ended. A worker is the child of multiprocessing's fork server, not
+    of the ingest, so nothing else ends it when the ingest is killed: it would wait for ever to send a result nobody
+    reads (seen after a SIGTERM of ``kg ingest``). Waits on a pidfd (Linux 5.3+), else checks once a second."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])  # readable once the process has ended
+    else:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                continue
+    os._exit(1)

@@ -174,3 +174,44 @@ def test_kill_9_during_an_ingest_leaves_whole_sources_and_a_rerun_ends_with_each
     rerun = ingest([src], store, Config(), jobs=2)
     assert rerun.recovered == states.get("pending", 0)
     assert _dump(store, tmp_path / "a.nq") == _dump(fresh, tmp_path / "b.nq")
+
+
+def _in_session(sid: int) -> list[int]:
+    """The processes of session ``sid`` still alive (zombies aside)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # fields: state, ppid, pgrp, session, …
+            out.append(int(d))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads sessions from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_the_workers_leave_when_the_ingest_is_killed_alone(tmp_path: Path, sig: signal.Signals) -> None:
+    """Killing only the ingest process (not its group) ends its workers and their fork server too: they are not its
+    children, and would otherwise wait for ever to hand over a result."""
+    src = corpus(tmp_path / "in", 240)
+    store = tmp_path / "store"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg", "ingest", str(src), "--store", str(store), "--jobs", "2", "--batch-size", "20",
+         "-q"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _states(store).get("done", 0) < 20:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.02)
+    assert len(_in_session(proc.pid)) >= 3  # the ingest, the fork server, two workers
+    proc.send_signal(sig)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while _in_session(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _in_session(proc.pid) == []
