@@ -37,7 +37,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 
 from kg import __version__
 from kg.errors import KgError, QueryError
-from kg.queries import NamedQuery, Table, bind_params, binding_kind
+from kg.queries import NamedQuery, Table, bind_values, binding_kind, where_clause_start  # noqa: F401 - re-exported
 from kg.snapshots import make_snapshot
 from kg.store import from_ox
 
@@ -46,100 +46,6 @@ USER_AGENT = f"govkg/{__version__}"
 
 class RemoteError(KgError):
     """A remote endpoint or graph store is unreachable, refuses the request, or fails."""
-
-
-# -- binding parameters ---------------------------------------------------------------------------------------
-# The one place where the project lexes SPARQL text itself: finding the WHERE clause's "{" to put the VALUES row in.
-# The grammar's own place for appended data, a trailing VALUES clause after the query, needs no lexing, but
-# Virtuoso 7.2.5 answers it wrongly: directive-diffusion gave 12 rows against the local store's 1 (measured with
-# tests/test_remote_virtuoso.py), so the row goes at the start of the WHERE clause, where every store tried agrees.
-def _skip_token(text: str, i: int) -> int:
-    """If a string, IRI or comment starts at ``i``, the index after it; else ``i``."""
-    ch = text[i]
-    if ch == "#":
-        end = text.find("\n", i)
-        return len(text) if end < 0 else end + 1
-    if ch in "\"'":
-        quote = ch * 3 if text.startswith(ch * 3, i) else ch
-        j = i + len(quote)
-        while j < len(text):
-            if text[j] == "\\":
-                j += 2
-                continue
-            if text.startswith(quote, j):
-                return j + len(quote)
-            j += 1
-        return len(text)
-    if ch == "<":
-        j = i + 1
-        while j < len(text) and text[j] not in '<>"{}|^`\\' and not text[j].isspace():
-            j += 1
-        if j < len(text) and text[j] == ">":
-            return j + 1
-    return i
-
-
-def where_clause_start(text: str) -> int:
-    """Index just inside the ``{`` that opens the query's WHERE clause (strings, IRIs and comments skipped)."""
-    depth_paren = depth_brace = 0
-    after_where = False
-    first_group = -1
-    i = 0
-    while i < len(text):
-        nxt = _skip_token(text, i)
-        if nxt != i:
-            i = nxt
-            continue
-        ch = text[i]
-        if ch == "(":
-            depth_paren += 1
-        elif ch == ")":
-            depth_paren -= 1
-        elif ch == "{":
-            if depth_brace == 0 and depth_paren == 0:
-                if after_where:
-                    return i + 1
-                if first_group < 0:
-                    first_group = i + 1
-            depth_brace += 1
-        elif ch == "}":
-            depth_brace -= 1
-        elif (
-            depth_brace == 0
-            and depth_paren == 0
-            and text[i : i + 5].upper() == "WHERE"
-            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_:?$-"))
-            and (i + 5 >= len(text) or not (text[i + 5].isalnum() or text[i + 5] in "_:-"))
-        ):
-            after_where = True
-            i += 5
-            continue
-        i += 1
-    if first_group < 0:
-        raise QueryError("the query has no WHERE clause to bind parameters in", hint="check the query file")
-    return first_group
-
-
-def bind_values(query: NamedQuery, params: dict[str, str]) -> str:
-    """``query.text`` with a ``VALUES`` row for ``params`` at the start of its WHERE clause."""
-    subs = bind_params(query, params)  # refuses parameters the query does not declare
-    if not subs:
-        return query.text
-    names, values = [], []
-    for variable, term in sorted(subs.items(), key=lambda item: item[0].value):
-        names.append(f"?{variable.value}")
-        try:
-            values.append(from_ox(term).n3())
-        except Exception as exc:  # noqa: BLE001 - rdflib refuses IRIs it cannot write
-            raise QueryError(f"parameter {variable.value}: cannot write {term} in SPARQL ({exc})") from exc
-    at = where_clause_start(query.text)
-    row = f" VALUES ({' '.join(names)}) {{ ({' '.join(values)}) }} "
-    text = query.text[:at] + row + query.text[at:]
-    try:
-        ox.Store().query(text)  # parse check on an empty store: the bound query must still be one query
-    except SyntaxError as exc:
-        raise QueryError(f"{query.name}: the query does not parse once parameters are bound ({exc})") from exc
-    return text
 
 
 # -- querying a remote endpoint -------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def test_query_with_param(runner: CliRunner, example_store: Path) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    assert res.stdout.splitlines()[1:] == ["国办发〔2016〕80号,city,2017,320700,连云港市,1"]
+    assert res.stdout.splitlines()[1:] == ["国办发〔2016〕80号,city,2017,320700,连云港市,1,1"]
 
 
 def test_unknown_query_and_param_are_bad_input(runner: CliRunner, example_store: Path) -> None:
@@ -206,6 +206,7 @@ def test_json_output_is_typed(runner: CliRunner, example_store: Path) -> None:
             "year": 2017,
             "adcode": "320700",
             "region": "连云港市",
+            "reports": 1,
             "lag": 1,
         }
     ]
