@@ -107,6 +107,9 @@ class Engine:
         self.in_flight = 0  # queries using it (kept by the live store)
         self.probation = False  # the live store's probation engine: one query at a time
         self.in_flight_at_death = 0
+        # a query left computing past its time limit (its client answered 504, the engine being replaced): it
+        # counts for none of in_flight, so a death of this engine can no longer be blamed on the query alone on it
+        self.abandoned = False
         self.acquired = 0  # queries given this engine so far (a query's number tells whether it ran at its death)
         self.acquired_at_death = 0
         self.death: asyncio.Future[Death] | None = None  # resolved when the process ends (see :meth:`watch`)

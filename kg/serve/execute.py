@@ -10,8 +10,8 @@ query slot back and holds one of ``max_streams`` stream slots instead: slow read
 
 When the engine process dies while a query runs (:class:`~kg.serve.engine.Death`):
 
-- it died of its memory limit or of a panic, and this query was the only one on it, or it ran on the probation
-  engine: this query did it. Its family is quarantined (:class:`Quarantine`) and it is answered 422
+- it died of its memory limit or of a panic, and this query was the only one on it (and no query left computing
+  past its time limit was), or it ran on the probation engine: this query did it. Its family is quarantined (:class:`Quarantine`) and it is answered 422
   ``memory_limit`` or ``engine_crash``; the same query (up to constants) is refused from then on without reaching
   the engine;
 - it died so with other queries on it: each of them is a suspect and runs once more, one at a time, on a separate
@@ -229,6 +229,7 @@ class Runner:
                 async with asyncio.timeout_at(deadline):
                     return await self._gather(engine, plan, fmt)
             except TimeoutError:
+                engine.abandoned = True
                 self.live.release(engine)
                 self.live.recycle_soon(engine)  # Oxigraph may still be computing it: replace the process
                 raise _timeout(self.settings.timeout_s) from None
@@ -237,7 +238,8 @@ class Runner:
                 self.live.release(engine)
                 ran_at_death = number <= engine.acquired_at_death  # not: given the engine after it had died
                 to_blame = death is not None and death.caused_by_a_query and ran_at_death
-                if to_blame and death is not None and (suspect or engine.in_flight_at_death <= 1):
+                alone = engine.in_flight_at_death <= 1 and not engine.abandoned
+                if to_blame and death is not None and (suspect or alone):
                     raise self.quarantine.add(plan, death) from None
                 if attempt == 2:
                     raise _lost(death, lost) from None
@@ -329,13 +331,14 @@ class Runner:
             async with asyncio.timeout_at(deadline):
                 return await self._next_piece(plan, started, committed=True)
         except TimeoutError:
+            engine.abandoned = True
             self.live.recycle_soon(engine)
             raise self._cut(plan, f"the query ran longer than {self.settings.timeout_s:g} s") from None
         except Refusal as refusal:
             raise self._cut(plan, refusal.message) from None
         except EngineLost as lost:
             death = await self.live.death_of(engine)
-            if death is not None and death.caused_by_a_query and engine.in_flight_at_death <= 1:
+            if death is not None and death.caused_by_a_query and engine.in_flight_at_death <= 1 and not engine.abandoned:
                 self.quarantine.add(plan, death)
             raise self._cut(plan, f"the engine failed ({death.detail if death else lost})") from None
 
