@@ -95,6 +95,7 @@ SELECT ?doc ?title (COUNT(?c) AS ?n) WHERE {
 GROUP BY ?doc ?title
 """
 BULK_FROM = 200  # documents: a refresh of more reads every document's counts at once
+_FLUSH = 100_000  # summary quads held before they are written
 BIG = 2_000  # citing reports: a document cited by more has its counts read joined on hashes (Counts.read_for)
 
 
@@ -284,6 +285,7 @@ def _cited_by_at_least(store: ox.Store, doc: str, n: int) -> bool:
 def refresh_summaries(store: ox.Store, minter: Minter[ox.NamedNode], docs: Iterable[str]) -> int:
     """Replace the summaries of ``docs`` (IRIs) with what the store says now; returns the quads written."""
     out: list[ox.Quad] = []
+    written = 0
     cache: dict[str, Citing] = {}
     todo = sorted(set(docs))
     counts: Counts | None
@@ -302,6 +304,10 @@ def refresh_summaries(store: ox.Store, minter: Minter[ox.NamedNode], docs: Itera
         for quad in sorted(before - set(fresh), key=str):
             store.remove(quad)
         out += [q for q in fresh if q not in before]
+        if len(out) >= _FLUSH:  # a new store's summaries are 800,000 quads at 100k reports: written as they come
+            store.bulk_extend(out)
+            written += len(out)
+            out = []
     if out:
         store.bulk_extend(out)
-    return len(out)
+    return written + len(out)

@@ -365,6 +365,7 @@ def test_a_refresh_of_many_documents_reads_them_at_once_and_writes_the_same_summ
     one_by_one, at_once = tmp_path / "one", tmp_path / "bulk"
     ingest([src], one_by_one, Config())
     monkeypatch.setattr(summary, "BULK_FROM", 1)
+    monkeypatch.setattr(summary, "_FLUSH", 1)  # and written as they come
     calls: list[int] = []
     read = summary.Counts.read
     monkeypatch.setattr(summary.Counts, "read", classmethod(lambda cls, store: calls.append(1) or read(store)))
