@@ -23,10 +23,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import TypeVar
 
 import pyoxigraph as ox
 
 from kg.errors import QueryError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -395,6 +398,14 @@ def where_clause_start(text: str) -> int:
     return first_group
 
 
+def with_values(text: str, names: list[str], rows: list[list[str]]) -> str:
+    """``text`` with a VALUES block of ``rows`` (terms already written in SPARQL) for the variables ``names``
+    (``?x``) at the start of its WHERE clause."""
+    at = where_clause_start(text)
+    block = " ".join(f"({' '.join(row)})" for row in rows)
+    return text[:at] + f" VALUES ({' '.join(names)}) {{ {block} }} " + text[at:]
+
+
 def bind_values(query: NamedQuery, params: dict[str, str]) -> str:
     """``query.text`` with a ``VALUES`` row for ``params`` at the start of its WHERE clause."""
     from kg.store import from_ox
@@ -409,9 +420,7 @@ def bind_values(query: NamedQuery, params: dict[str, str]) -> str:
             values.append(from_ox(term).n3())
         except Exception as exc:  # noqa: BLE001 - rdflib refuses IRIs it cannot write
             raise QueryError(f"parameter {variable.value}: cannot write {term} in SPARQL ({exc})") from exc
-    at = where_clause_start(query.text)
-    row = f" VALUES ({' '.join(names)}) {{ ({' '.join(values)}) }} "
-    text = query.text[:at] + row + query.text[at:]
+    text = with_values(query.text, names, [values])
     try:
         ox.Store().query(text)  # parse check on an empty store: the bound query must still be one query
     except SyntaxError as exc:
@@ -425,14 +434,22 @@ def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None
     runs in a child process, so that an Oxigraph panic (its release build aborts) is a QueryError (exit 2) rather
     than the end of this process (see kg.isolated). A store open for writing is queried here: its RocksDB threads
     may hold locks at the moment of a fork, and the child then waits for them for ever (seen in the test suite)."""
+    return _run(_select_table, store, query, params)
+
+
+def select_csv(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> bytes:
+    """The answer of a SELECT as SPARQL CSV, written by Oxigraph itself (no Python object per value: at tens of
+    thousands of rows, half the time of building a :class:`Table`). Isolated as :func:`run_select` is."""
+    return _run(_select_csv, store, query, params)
+
+
+def _run(fn: Callable[[ox.Store, str], T], store: ox.Store, query: NamedQuery, params: dict[str, str] | None) -> T:
+    """``fn(store, text)`` with the parameters bound, isolated on a read-only store; engine errors as QueryError."""
     from kg.isolated import EngineFailure, run_isolated
 
     text = bind_values(query, params or {})
     try:
-        if _read_only(store):
-            table = run_isolated(_select_table, store, text, None)
-        else:
-            table = _select_table(store, text, None)
+        return run_isolated(fn, store, text) if _read_only(store) else fn(store, text)
     except EngineFailure as exc:
         hint = "change the query; if it should work, it is an Oxigraph bug worth reporting"
         if "total order" in exc.death.detail:
@@ -447,33 +464,10 @@ def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None
         raise QueryError(f"{query.name}: {exc}", hint="a parameter must appear in the query's SELECT") from exc
     except TypeError as exc:
         raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results") from exc
-    return table
 
 
-def select_csv(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> bytes:
-    """The answer of a SELECT as SPARQL CSV, written by Oxigraph itself (no Python object per value: at tens of
-    thousands of rows, half the time of building a :class:`Table`). Isolated as :func:`run_select` is."""
-    from kg.isolated import EngineFailure, run_isolated
-
-    text = bind_values(query, params or {})
-    try:
-        if _read_only(store):
-            return run_isolated(_select_csv, store, text, None)
-        return _select_csv(store, text, None)
-    except EngineFailure as exc:
-        raise QueryError(f"{query.name}: the query engine crashed on this query ({exc.death.detail})") from exc
-    except SyntaxError as exc:
-        raise QueryError(f"{query.path}: does not parse: {exc}") from exc
-    except RuntimeError as exc:
-        raise QueryError(f"{query.name}: {exc}", hint="a parameter must appear in the query's SELECT") from exc
-    except TypeError as exc:
-        raise QueryError(f"{query.name}: not a SELECT query", hint="kg query prints SELECT results") from exc
-
-
-def _select_csv(
-    store: ox.Store, text: str, subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None
-) -> bytes:
-    result = store.query(text, use_default_graph_as_union=True, substitutions=subs)
+def _select_csv(store: ox.Store, text: str) -> bytes:
+    result = store.query(text, use_default_graph_as_union=True)
     if not isinstance(result, ox.QuerySolutions):
         raise TypeError("not a SELECT query")
     return result.serialize(format=ox.QueryResultsFormat.CSV) or b""
@@ -488,11 +482,9 @@ def _read_only(store: ox.Store) -> bool:
     return False
 
 
-def _select_table(
-    store: ox.Store, text: str, subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None
-) -> Table:
+def _select_table(store: ox.Store, text: str) -> Table:
     """The answer of a SELECT (in the child of run_select)."""
-    result = store.query(text, use_default_graph_as_union=True, substitutions=subs)
+    result = store.query(text, use_default_graph_as_union=True)
     if not isinstance(result, ox.QuerySolutions):
         raise TypeError("not a SELECT query")
     columns = [v.value for v in result.variables]

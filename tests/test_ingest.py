@@ -147,18 +147,24 @@ def _states(store: Path) -> dict[str, int]:
     return dict(_ledger(store, "SELECT state, COUNT(*) FROM sources GROUP BY state"))
 
 
-def test_kill_9_during_an_ingest_leaves_whole_sources_and_a_rerun_ends_with_each_once(tmp_path: Path) -> None:
-    src = corpus(tmp_path / "in", 240)
-    store = tmp_path / "store"
+def _ingest_until(src: Path, store: Path, done: int) -> subprocess.Popen[bytes]:
+    """``kg ingest --jobs 2`` in a session of its own, once the ledger says ``done`` sources are written."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg", "ingest", str(src), "--store", str(store), "--jobs", "2", "--batch-size", "20",
          "-q"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and _states(store).get("done", 0) < 60:
+    while time.monotonic() < deadline and _states(store).get("done", 0) < done:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         time.sleep(0.02)
+    return proc
+
+
+def test_kill_9_during_an_ingest_leaves_whole_sources_and_a_rerun_ends_with_each_once(tmp_path: Path) -> None:
+    src = corpus(tmp_path / "in", 240)
+    store = tmp_path / "store"
+    proc = _ingest_until(src, store, done=60)
     os.killpg(proc.pid, signal.SIGKILL)  # the ingest, its workers and their server, at once
     proc.wait()
     states = _states(store)
@@ -199,15 +205,7 @@ def test_the_workers_leave_when_the_ingest_is_killed_alone(tmp_path: Path, sig: 
     children, and would otherwise wait for ever to hand over a result."""
     src = corpus(tmp_path / "in", 240)
     store = tmp_path / "store"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kg", "ingest", str(src), "--store", str(store), "--jobs", "2", "--batch-size", "20",
-         "-q"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and _states(store).get("done", 0) < 20:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        time.sleep(0.02)
+    proc = _ingest_until(src, store, done=20)
     assert len(_in_session(proc.pid)) >= 3  # the ingest, the fork server, two workers
     proc.send_signal(sig)
     proc.wait()

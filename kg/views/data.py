@@ -18,7 +18,7 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kg.config import Config
-from kg.queries import NamedQuery, load_query, select_csv
+from kg.queries import NamedQuery, load_query, select_csv, with_values
 from kg.resolve.documents import applies
 
 _Fact = TypeVar("_Fact", "Citation", "PlatformUse")
@@ -302,8 +302,8 @@ def _quotes(store: ox.Store, config: Config, name: str, wanted: set[tuple[str, s
     reports = sorted({report for report, _ in wanted})
     best: dict[tuple[str, str], tuple[int, str]] = {}
     for i in range(0, len(reports), _VALUES_CHUNK):
-        block = " ".join(str(ox.NamedNode(iri)) for iri in reports[i : i + _VALUES_CHUNK])
-        text = query.text.replace("WHERE {", f"WHERE {{\n  VALUES ?report {{ {block} }}", 1)
+        rows = [[str(ox.NamedNode(iri))] for iri in reports[i : i + _VALUES_CHUNK]]
+        text = with_values(query.text, ["?report"], rows)
         for row in _rows_of(store, replace(query, text=text)):
             key = (row["report"], row[_FACT_COLUMN[name]])
             if key not in wanted or not row["quote"]:
