@@ -32,6 +32,7 @@ import pyoxigraph as ox
 from kg.build import lit
 from kg.iris import Minter
 from kg.namespaces import X
+from kg.queries import with_values
 from kg.resolve.documents import applies
 from kg.titles import links_of
 
@@ -150,11 +151,20 @@ SELECT ?doc ?title WHERE { ?doc eli:title ?title }
 Citing = dict[str, tuple[ox.NamedNode | None, int | None]]  # report -> (its region, the year it covers)
 
 
+def _for_doc(store: ox.Store, text: str, subs: dict) -> ox.QuerySolutions:  # type: ignore[type-arg]
+    """``text`` for one document (``subs``: ?doc and its IRI), bound by a VALUES row: Oxigraph's planner does not see
+    substitutions (the 条例's citing reports at 100k reports: 0.81 s substituted, 0.25 s so)."""
+    (variable, term), = subs.items()
+    result = store.query(with_values(text, [f"?{variable.value}"], [[str(term)]]), use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
+    return result
+
+
 def citing_reports(store: ox.Store, doc: str) -> Citing:
     """The reports whose graphs cite ``doc`` (by number, or by title for a title-only document), each once."""
     out: Citing = {}
     subs = {ox.Variable("doc"): ox.NamedNode(doc)}
-    for r in store.query(_CITING, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+    for r in _for_doc(store, _CITING, subs):  # type: ignore[arg-type,union-attr]
         region, yc = r["region"], r["yc"]
         year = int(yc.value[:4]) if yc is not None and yc.value[:4].isdigit() else None
         out[r["report"].value] = (region if isinstance(region, ox.NamedNode) else None, year)
@@ -171,7 +181,7 @@ def _grouped(store: ox.Store, doc: str, counts: Counts | None = None) -> ByRegio
         return dict(counts.by_region.get(doc, {}))
     out: ByRegion = {}
     subs = {ox.Variable("doc"): ox.NamedNode(doc)}
-    for r in store.query(_BY_REGION, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+    for r in _for_doc(store, _BY_REGION, subs):  # type: ignore[arg-type,union-attr]
         region = r["region"] if isinstance(r["region"], ox.NamedNode) else None
         first, last = (int(r[k].value) if r[k] is not None else None for k in ("first", "last"))
         out[region] = (int(r["reports"].value), first, last)
@@ -223,7 +233,7 @@ def counted_reports(
         counted.update(resolved)
         by_title |= set(resolved) - set(direct)
         subs = {ox.Variable("doc"): ox.NamedNode(titled)}
-        for row in store.query(_OWN_TITLE, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[arg-type,union-attr]
+        for row in _for_doc(store, _OWN_TITLE, subs):  # type: ignore[arg-type,union-attr]
             titles.append((row["title"].value, len(resolved)))
     return _by_region(counted), len(by_title), titles
 
@@ -256,7 +266,7 @@ def summarize_document(
         titles.update(counts.titles.get(doc.value, Counter()))
     else:
         subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {ox.Variable("doc"): doc}
-        for r in store.query(_TITLES, substitutions=subs, use_default_graph_as_union=True):  # type: ignore[union-attr]
+        for r in _for_doc(store, _TITLES, subs):  # type: ignore[union-attr]
             titles[r["title"].value] += int(r["n"].value)
     for title, n in resolved_titles:
         titles[title] += n
