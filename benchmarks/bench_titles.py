@@ -147,7 +147,7 @@ def full_pass(store_dir: Path, runs: int, work: Path) -> list[tuple[str, str]]:
         walls.append(time.perf_counter() - t)
         dirty = ledger.dirty()
         t = time.perf_counter()
-        refresh_summaries(store, writer.minter, dirty)
+        refresh_summaries(store, ledger, writer.minter, dirty)
         summaries.append(time.perf_counter() - t)
         ledger.clean(dirty)
         print(f"run {i + 1}: pass {walls[-1]:.2f} s over {looked} title-only documents, summaries of "

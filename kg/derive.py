@@ -58,6 +58,7 @@ class CopySummary:
     agencies: frozenset[ox.NamedNode]
     platform_types: frozenset[ox.NamedNode]
     readings: tuple[Reading, ...]
+    titles: tuple[tuple[ox.NamedNode, str, int], ...] = ()  # (document, a title it is cited by, citations printing it)
 
     def referenced(self) -> frozenset[ox.NamedNode]:
         """The shared entities this copy points to (checked when it goes away, see :mod:`kg.ledger`)."""
@@ -70,8 +71,8 @@ def summarize_copy(quads: Iterable[ox.Quad], graph: ox.NamedNode) -> CopySummary
     p_source, p_doc, p_init, p_agency, p_ptype = (
         X.gk.source, X.gk.citedDocument, X.gk.initiative, X.gk.agency, X.gk.platformType
     )  # fmt: skip
-    p_ind, p_val, p_approx, p_mention, p_reading = (
-        X.gk.indicator, X.gk.value, X.gk.approximate, X.gk.mention, X.gk.reading
+    p_ind, p_val, p_approx, p_mention, p_reading, p_title = (
+        X.gk.indicator, X.gk.value, X.gk.approximate, X.gk.mention, X.gk.reading, X.gk.citedTitle
     )  # fmt: skip
     identity_props = set(IDENTITY)
     report = source = None
@@ -81,6 +82,7 @@ def summarize_copy(quads: Iterable[ox.Quad], graph: ox.NamedNode) -> CopySummary
     agencies: set[ox.NamedNode] = set()
     ptypes: set[ox.NamedNode] = set()
     reading_nodes: set[ox.NamedNode] = set()
+    cited_as: dict[object, tuple[list[ox.NamedNode], list[str]]] = defaultdict(lambda: ([], []))
     for q in quads:
         if q.graph_name != graph:
             continue
@@ -89,6 +91,9 @@ def summarize_copy(quads: Iterable[ox.Quad], graph: ox.NamedNode) -> CopySummary
             report, source = q.subject, o
         elif p == p_doc:
             cites.add(o)  # type: ignore[arg-type]
+            cited_as[q.subject][0].append(o)  # type: ignore[arg-type]
+        elif p == p_title and isinstance(o, ox.Literal):
+            cited_as[q.subject][1].append(o.value)
         elif p == p_init:
             initiatives.add(o)  # type: ignore[arg-type]
         elif p == p_agency:
@@ -110,9 +115,11 @@ def summarize_copy(quads: Iterable[ox.Quad], graph: ox.NamedNode) -> CopySummary
             Reading(node, props[p_ind], props[p_val], props[p_approx],  # type: ignore[arg-type]
                     mention if isinstance(mention, ox.NamedNode) else None)
         )  # fmt: skip
+    titles = Counter((d, t) for docs, ts in cited_as.values() for d in docs for t in ts)
     return CopySummary(
         source, graph, report, identity, frozenset(cites), frozenset(initiatives), frozenset(agencies),
         frozenset(ptypes), tuple(readings),
+        tuple(sorted(((d, t, n) for (d, t), n in titles.items()), key=lambda r: (r[0].value, r[1]))),
     )  # fmt: skip
 
 
@@ -122,6 +129,31 @@ def _choice(values: list[Term], earliest: bool = False) -> Term:
         return min(values, key=lambda v: v.value)
     counts = Counter(values)
     return min(counts, key=lambda v: (-counts[v], v.value))
+
+
+def _identities(copies: list[CopySummary]) -> dict[ox.NamedNode, list[Term]]:
+    """Each identity property's values, over the copies (one per copy that prints it)."""
+    values: dict[ox.NamedNode, list[Term]] = defaultdict(list)
+    for c in copies:
+        for p, o in c.identity:
+            values[p].append(o)
+    return values
+
+
+CitingRow = tuple[str, str | None, int | None]  # a document a report cites: (document, the report's region, its year)
+
+
+def citing_rows(copies: list[CopySummary]) -> list[CitingRow]:
+    """What the report graph :func:`derive_report` writes from ``copies`` says for the citation summaries: each
+    document it cites (``gk:cites``), with the region and year it keeps (:mod:`kg.summary` counts these)."""
+    if not copies:
+        return []
+    values = _identities(copies)
+    region = _choice(values[X.gk.reportingRegion]) if values.get(X.gk.reportingRegion) else None
+    year = _choice(values[X.gk.yearCovered]) if values.get(X.gk.yearCovered) else None
+    y = int(year.value[:4]) if year is not None and year.value[:4].isdigit() else None
+    docs = sorted({d.value for c in copies for d in c.cites})
+    return [(d, region.value if isinstance(region, ox.NamedNode) else None, y) for d in docs]
 
 
 def derive_report(minter: Minter[ox.NamedNode], report: ox.NamedNode, copies: list[CopySummary]) -> list[ox.Quad]:
@@ -134,10 +166,7 @@ def derive_report(minter: Minter[ox.NamedNode], report: ox.NamedNode, copies: li
     copies = sorted(copies, key=lambda c: c.source.value)
     add(report, X.rdf.type, X.gk.AnnualReport)
     add(report, X.gk.copies, lit(len(copies)))
-    values: dict[ox.NamedNode, list[Term]] = defaultdict(list)
-    for c in copies:
-        for p, o in c.identity:
-            values[p].append(o)
+    values = _identities(copies)
     for p in IDENTITY:
         vals = values.get(p)
         if not vals:

@@ -21,12 +21,34 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.derive import CopySummary, derive_report, summarize_copy
+from kg.derive import CopySummary, citing_rows, derive_report, summarize_copy
 from kg.iris import Minter
-from kg.ledger import Ledger, SourceRecord
+from kg.ledger import Counted, Ledger, SourceRecord
 from kg.namespaces import X
 
 log = logging.getLogger(__name__)
+
+# what the summaries count, read from a store's graphs (one subquery per pattern: the engine joins scans on hashes)
+_CITING_ALL = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+SELECT ?doc ?report ?region ?yc WHERE {
+  { SELECT ?report ?doc WHERE { ?report gk:cites ?doc } }
+  OPTIONAL { SELECT ?report ?region WHERE { ?report gk:reportingRegion ?region } }
+  OPTIONAL { SELECT ?report ?yc WHERE { ?report gk:yearCovered ?yc } }
+}
+"""
+_TITLES_ALL = """
+PREFIX gk: <https://w3id.org/govkg/ontology#>
+SELECT ?g ?doc ?title (COUNT(?c) AS ?n) WHERE {
+  { SELECT ?g ?c ?doc WHERE { GRAPH ?g { ?c gk:citedDocument ?doc } } }
+  { SELECT ?g ?c ?title WHERE { GRAPH ?g { ?c gk:citedTitle ?title } } }
+}
+GROUP BY ?g ?doc ?title
+"""
+
+
+def _titles(summary: CopySummary) -> list[tuple[str, str, int]]:
+    return [(d.value, t, n) for d, t, n in summary.titles]
 
 
 @dataclass
@@ -67,6 +89,8 @@ class StoreWriter:
         # what keeps a shared entity alive: a source's graph, a report's or a resolution's (kg.titles) pointing to
         # it (summaries do not)
         self.roots = (base_iri + "graph/source/", base_iri + "graph/report/", base_iri + "graph/resolution/")
+        if not ledger.counted_kept():
+            self.count_citations()
 
     # ------------------------------------------------------------------ reading back
     def copy_summary(self, graph: ox.NamedNode) -> CopySummary | None:
@@ -102,11 +126,13 @@ class StoreWriter:
         affected: set[str] = {it.report for it in fresh}
         gone: set[ox.NamedNode] = set()
         dirty: set[str] = {d.value for it in fresh for d in it.summary.cites}
+        counted = Counted()
         for it in fresh:
             old = existing.get(it.key)
             if old is None:
                 continue
             result.replaced += 1
+            counted.titles[old.graph] = []
             graph = ox.NamedNode(old.graph)
             summary = self.copy_summary(graph)
             if summary is not None:
@@ -120,16 +146,20 @@ class StoreWriter:
             copies[it.report] = copies.get(it.report, 0) + 1
         alone = [it for it in fresh if it.alone and copies[it.report] == 1 and not self._known(it.report)]
         taken = {it.report for it in alone}
+        for it in fresh:
+            counted.titles[it.graph] = _titles(it.summary)
+        for it in alone:
+            counted.citing[it.report] = citing_rows([it.summary])
         data = b"".join(it.nquads for it in fresh) + b"".join(it.alone for it in alone)
         self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
         result.written = len(fresh)
         result.quads = sum(it.quads + (it.alone_quads if it.report in taken else 0) for it in fresh)
         result.conflicts += [c for it in alone for c in it.alone_conflicts]
         in_batch = {it.graph: it.summary for it in fresh}
-        result.quads += self.derive(affected - taken, in_batch, result)
+        result.quads += self.derive(affected - taken, in_batch, result, counted)
         if gone:
             self.collect(gone)
-        self.ledger.mark_done((it.key for it in fresh), dirty)
+        self.ledger.mark_done((it.key for it in fresh), dirty, counted)
         for digest in {it.checked for it in fresh if it.checked}:
             self.ledger.record_checks(digest, {it.key: it.violations for it in fresh if it.checked == digest})
         result.reports = affected
@@ -143,12 +173,21 @@ class StoreWriter:
 
         resolve_titles(self, self.ledger.dirty())
         dirty = self.ledger.dirty()
-        n = refresh_summaries(self.store, self.minter, dirty)
+        n = refresh_summaries(self.store, self.ledger, self.minter, dirty)
         self.ledger.clean(dirty)
         return n
 
-    def derive(self, reports: Iterable[str], known: dict[str, CopySummary], result: BatchResult | None = None) -> int:
-        """Derive the graphs of ``reports`` again from their copies; returns the quads written."""
+    def derive(
+        self,
+        reports: Iterable[str],
+        known: dict[str, CopySummary],
+        result: BatchResult | None = None,
+        counted: Counted | None = None,
+    ) -> int:
+        """Derive the graphs of ``reports`` again from their copies; returns the quads written. What the summaries
+        count of them goes into ``counted``, for the caller to record with its batch (recorded here without one)."""
+        own = counted is None
+        counted = Counted() if counted is None else counted
         out: list[ox.Quad] = []
         for iri in sorted(reports):
             report = ox.NamedNode(iri)
@@ -161,6 +200,7 @@ class StoreWriter:
             if self.store.contains_named_graph(graph):
                 self.store.remove_graph(graph)
             quads = derive_report(self.minter, report, copies)
+            counted.citing[iri] = citing_rows(copies)
             if result is not None:
                 result.conflicts += [
                     str(q.subject.value) for q in quads  # type: ignore[union-attr]
@@ -169,7 +209,24 @@ class StoreWriter:
             out += quads
         if out:
             self.store.bulk_extend(out)
+        if own:
+            self.ledger.mark_done((), (), counted)
         return len(out)
+
+    def count_citations(self) -> None:
+        """Count, from the store as it is, what the citation summaries count (:class:`kg.ledger.Counted`): for a store
+        written before the ledger kept it, or one built without the writer (a test's fixture)."""
+        counted = Counted()
+        for r in self.store.query(_CITING_ALL, use_default_graph_as_union=True):  # type: ignore[union-attr]
+            region, yc = r["region"], r["yc"]
+            year = int(yc.value[:4]) if yc is not None and yc.value[:4].isdigit() else None
+            counted.citing.setdefault(r["report"].value, []).append(
+                (r["doc"].value, region.value if isinstance(region, ox.NamedNode) else None, year)
+            )
+        for r in self.store.query(_TITLES_ALL):  # type: ignore[union-attr]
+            counted.titles.setdefault(r["g"].value, []).append((r["doc"].value, r["title"].value, int(r["n"].value)))
+        self.ledger.replace_counted(counted)
+        log.info("counted the citations of %d reports for the summaries", len(counted.citing))
 
     def remove_sources(self, records: Iterable[SourceRecord]) -> None:
         """Remove sources whole (their graphs), derive their reports again and tidy what they alone pointed to."""
@@ -177,8 +234,10 @@ class StoreWriter:
         gone: set[ox.NamedNode] = set()
         dirty: set[str] = set()
         keys = []
+        counted = Counted()
         for r in records:
             keys.append(r.key)
+            counted.titles[r.graph] = []
             graph = ox.NamedNode(r.graph)
             summary = self.copy_summary(graph)
             if summary is not None:
@@ -189,10 +248,10 @@ class StoreWriter:
                 if report:
                     affected.add(report)
             self.store.remove_graph(graph)
-        self.derive(affected, {})
+        self.derive(affected, {}, counted=counted)
         if gone:
             self.collect(gone)
-        self.ledger.mark_done((), dirty)
+        self.ledger.mark_done((), dirty, counted)
         self.ledger.forget_sources(keys)
 
     def recover(self) -> int:

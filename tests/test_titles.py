@@ -344,12 +344,9 @@ def test_removing_the_source_that_printed_the_number_un_resolves_the_title(tmp_p
     assert dump(store_dir, tmp_path / "s.nq") == dump(tmp_path / "fresh", tmp_path / "f.nq")
 
 
-def test_a_refresh_of_many_documents_reads_them_at_once_and_writes_the_same_summaries(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Above BULK_FROM dirty documents the summaries read every document's counts in two grouped queries, and those
-    cited by BIG reports or more are read together; the summaries must be those of the document-by-document path
-    (numbered, title-only, resolved, unknown region)."""
+def test_summaries_written_as_they_come_and_in_steps_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summaries (numbered, title-only, resolved, unknown region) are the same whether they are written at once
+    or a quad at a time, in one ingest or in two steps with the title index built source by source."""
     from kg import summary
     from kg import titles as titles_module
 
@@ -361,29 +358,33 @@ def test_a_refresh_of_many_documents_reads_them_at_once_and_writes_the_same_summ
         "e.txt": "2019年度工作报告\n根据国办发〔2016〕80号文件要求。\n",
     }
     src = write(tmp_path / "in", files)
-    monkeypatch.setattr(summary, "BULK_FROM", 10**9)
-    one_by_one, at_once = tmp_path / "one", tmp_path / "bulk"
-    ingest([src], one_by_one, Config())
-    monkeypatch.setattr(summary, "BULK_FROM", 1)
-    monkeypatch.setattr(summary, "_FLUSH", 1)  # and written as they come
-    calls: list[int] = []
-    read = summary.Counts.read
-    monkeypatch.setattr(summary.Counts, "read", classmethod(lambda cls, store: calls.append(1) or read(store)))
+    at_once, one_by_one = tmp_path / "one", tmp_path / "bulk"
     ingest([src], at_once, Config())
-    assert calls  # the bulk path ran
-    assert dump(one_by_one, tmp_path / "1.nq") == dump(at_once, tmp_path / "2.nq")
-    # in two steps, every document counted as widely cited (read joined on hashes for a few documents), the title
-    # index built source by source: the same store again
-    monkeypatch.setattr(summary, "BULK_FROM", 10**9)
-    monkeypatch.setattr(summary, "BIG", 1)
+    monkeypatch.setattr(summary, "_FLUSH", 1)
+    ingest([src], one_by_one, Config())
+    assert dump(at_once, tmp_path / "1.nq") == dump(one_by_one, tmp_path / "2.nq")
     monkeypatch.setattr(titles_module, "_HASHED_UP_TO", 0)
-    big: list[int] = []
-    read_for = summary.Counts.read_for
-    monkeypatch.setattr(
-        summary.Counts, "read_for", classmethod(lambda cls, store, docs, cache: big.append(1) or read_for(store, docs, cache))
-    )
     stepwise = tmp_path / "steps"
     ingest([src / "a.txt", src / "e.txt"], stepwise, Config())
     ingest([src], stepwise, Config())
-    assert big  # the few-documents path ran
-    assert dump(one_by_one, tmp_path / "1.nq") == dump(stepwise, tmp_path / "3.nq")
+    assert dump(at_once, tmp_path / "1.nq") == dump(stepwise, tmp_path / "3.nq")
+
+
+def test_a_store_whose_ledger_did_not_count_citations_is_counted_from_its_graphs(tmp_path: Path) -> None:
+    """The summaries are refreshed from the ledger's counts (kg.ledger.Counted); a store written before the ledger
+    kept them has them counted from its graphs on its next ingest, and then summarizes as a store built at once."""
+    import sqlite3
+
+    from kg.ledger import LEDGER_FILE
+
+    files = {"a.txt": TITLE_ONLY, "b.txt": NUMBERED, "c.txt": SHORTER, "e.txt": "2019年度工作报告\n根据国办发〔2016〕80号文件要求。\n"}
+    src = write(tmp_path / "in", files)
+    ingest([src / "a.txt", src / "e.txt"], tmp_path / "old", Config())
+    db = sqlite3.connect(tmp_path / "old" / LEDGER_FILE, isolation_level=None)
+    assert db.execute("SELECT COUNT(*) FROM citing").fetchone()[0] == 2  # what ingest counted: two reports, a document each
+    db.executescript("DELETE FROM citing; DELETE FROM cited_titles; DELETE FROM terms; DELETE FROM meta WHERE key = 'counted'")
+    db.close()
+    ingest([src], tmp_path / "old", Config())
+    ingest([src], tmp_path / "fresh", Config())
+    assert cited(tmp_path / "old")["国办发〔2016〕19号"]["reports"] == "3"  # by number, by title, by its short form
+    assert dump(tmp_path / "old", tmp_path / "o.nq") == dump(tmp_path / "fresh", tmp_path / "f.nq")

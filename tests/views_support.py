@@ -204,7 +204,8 @@ def build_fixture_store(path: Path):  # type: ignore[no-untyped-def]
     writer = StoreWriter(store, ledger, CONFIG.base_iri)
     reports = {q.subject.value for q in quads if q.predicate.value == str(GK.source)}
     writer.derive(reports, {})
-    refresh_summaries(store, writer.minter, {str(doc_iri(k)) for k in DIRECTIVES})
+    writer.count_citations()  # the fixture's source graphs were loaded without the writer
+    refresh_summaries(store, ledger, writer.minter, {str(doc_iri(k)) for k in DIRECTIVES})
     ledger.close()
     store.flush()
     return store
