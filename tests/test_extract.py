@@ -447,3 +447,36 @@ def test_publication_dates_as_pages_print_them(page: str, published: str | None)
 def test_named_portals(sentence: str, portals: list[tuple[str, str | None]]) -> None:
     facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + sentence).norm)
     assert [(p.name, p.url) for p in facts.platforms if p.type == "portal"] == portals
+
+
+# the title pattern tried only where a match can start (kg.extract.identity._title_matches): the same matches as
+# the pattern's own finditer, on texts of titles (broken by spaces, line breaks and pipes) among other text
+_FILLER = ["兴化市", "人民政府", "关于", "2016", "1998", "年", "度", "的", "公开", "报告", "·", "（", "）", "(", " ",
+           "\n", "\t", "|", "\u3000", "本级", "12", "20", "x", "。"]  # fmt: skip
+_TITLES = ["兴化市人民政府2016年政府信息公开工作年度报告", "关于昭苏县2020年政府信息公开工作的年度报告",
+           "2018年黄石市政务公开工作年度报告", "国务院办公厅2019年度信息公开工作报告", "某镇1999年政府信息公开工作情况",
+           "淮北市烈山区人民政府(本级)2021年度政府信息公开工作年度报告"]  # fmt: skip
+
+
+@st.composite
+def _title_text(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 6))):
+        if draw(st.booleans()):
+            title = draw(st.sampled_from(_TITLES))
+            cut = draw(st.lists(st.tuples(st.integers(0, len(title)), st.sampled_from([" ", "\n", " | ", "\n\t"])), max_size=3))
+            for at, sep in sorted(cut, reverse=True):
+                title = title[:at] + sep + title[at:]
+            parts.append(title)
+        else:
+            parts += draw(st.lists(st.sampled_from(_FILLER), max_size=12))
+    return "".join(parts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_title_text())
+def test_title_matches_are_the_patterns_own(text: str) -> None:
+    from kg.extract.identity import TITLE_RE, _title_matches
+
+    expected = [(m.span(), m.groupdict()) for m in TITLE_RE.finditer(text)]
+    assert [(m.span(), m.groupdict()) for m in _title_matches(text)] == expected

@@ -145,13 +145,35 @@ def extract_identity(norm: str, url: str | None = None) -> Identity:
     return ident
 
 
+# what may stand between the start of a TITLE_RE match and its year: the name, 关于, whitespace and table pipes
+_TITLE_LEAD = re.compile(r"[\u4e00-\u9fff·（）()\s|]+")
+_YEAR_AT = re.compile(r"(?=(?:19|20)\d\d)")
+
+
+def _title_matches(text: str) -> list[re.Match[str]]:
+    """The matches of ``TITLE_RE.finditer(text)``, tried only where one can start: in the run of name characters
+    that ends at a year, or at the year. The pattern's lazy name is otherwise tried at every character (a third of
+    the identity's time); same matches, tested on whole corpora."""
+    run_start = {m.end(): m.start() for m in _TITLE_LEAD.finditer(text)}
+    out: list[re.Match[str]] = []
+    end = 0
+    for y in _YEAR_AT.finditer(text):
+        at = y.start()
+        if at < end:
+            continue
+        for p in range(max(run_start.get(at, at), end), at + 1):
+            if m := TITLE_RE.match(text, p):
+                out.append(m)
+                end = m.end()
+                break
+    return out
+
+
 def _best_title(norm: str) -> tuple[str, int, re.Match[str]] | None:
     """The title line: among the title-shaped matches, the first that names a region (or a central body) and ends
     in 报告; else the best-scoring one."""
     best: tuple[float, str, int, re.Match[str]] | None = None
-    matches = sorted(
-        list(TITLE_RE.finditer(norm[:8000])) + list(TITLE_YEAR_FIRST_RE.finditer(norm[:8000])), key=lambda m: m.start()
-    )
+    matches = sorted(_title_matches(norm[:8000]) + list(TITLE_YEAR_FIRST_RE.finditer(norm[:8000])), key=lambda m: m.start())
     for m in matches:
         name, name_start, parse = _title_name(m)
         tail = m.groupdict().get("tail")

@@ -41,12 +41,13 @@ def pref_label(scheme_name: str, notation: str) -> str:
     return labels(scheme_name, ("prefLabel",)).get(notation, [notation])[0]
 
 
-def collection_members(collection: str) -> set[str]:
+@lru_cache(maxsize=None)
+def collection_members(collection: str) -> frozenset[str]:
     """Notations of the concepts in a ``skos:Collection`` of the vocabularies (``v:<collection>``)."""
     from kg.namespaces import VOCAB_IRI
 
     g = _vocab()
-    return {str(g.value(c, SKOS.notation)) for c in g.objects(URIRef(VOCAB_IRI + collection), SKOS.member)}
+    return frozenset(str(g.value(c, SKOS.notation)) for c in g.objects(URIRef(VOCAB_IRI + collection), SKOS.member))
 
 
 @lru_cache(maxsize=1)
