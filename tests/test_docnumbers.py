@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.extract.docnumbers import canonical_number, find_numbers
@@ -82,3 +82,32 @@ def test_parser_never_raises(text: str) -> None:
 
 def test_decree_with_year_keeps_its_di() -> None:
     assert [n.canonical for n in find_numbers("国务院令〔2007〕第492号")] == ["国务院令〔2007〕第492号"]
+
+
+# NUMBER_RE tried once per opening bracket (kg.extract.docnumbers._number_matches): the pattern's own matches, on
+# texts of numbers (codes of any length, spaces, every bracket, decrees) among other text
+_HAN = "国办发苏政府令中华人民共和务院关于印"
+_SPACE = st.sampled_from(["", "", " ", "\n", "\u3000"])
+
+
+@st.composite
+def _number_text(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 5))):
+        code = "".join(draw(st.lists(st.sampled_from(_HAN), min_size=0, max_size=20)))
+        i = draw(st.integers(0, 6))
+        parts += [draw(st.sampled_from(["", "和", "、", "x", "2"])), code, draw(_SPACE), "〔[【(（﹝［"[i], draw(_SPACE),
+                  draw(st.sampled_from(["2016", "1998", "2101", "20"])), draw(_SPACE), "〕]】)）﹞］"[draw(st.integers(0, 6))],
+                  draw(st.sampled_from(["", "第", " 第 "])), draw(st.sampled_from(["80", "3", "123456", ""])),
+                  draw(st.sampled_from(["号", "號", "", "〔", "5"]))]  # fmt: skip
+    return "".join(parts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_number_text())
+def test_number_matches_are_the_patterns_own(text: str) -> None:
+    from kg.extract.docnumbers import NUMBER_RE, _number_matches
+
+    assert [(m.span(), m.groupdict()) for m in _number_matches(text)] == [
+        (m.span(), m.groupdict()) for m in NUMBER_RE.finditer(text)
+    ]

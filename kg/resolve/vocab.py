@@ -6,7 +6,7 @@ concept's ``skos:hiddenLabel``/``skos:altLabel`` values.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
@@ -41,7 +41,7 @@ def pref_label(scheme_name: str, notation: str) -> str:
     return labels(scheme_name, ("prefLabel",)).get(notation, [notation])[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def collection_members(collection: str) -> frozenset[str]:
     """Notations of the concepts in a ``skos:Collection`` of the vocabularies (``v:<collection>``)."""
     from kg.namespaces import VOCAB_IRI
