@@ -15,6 +15,9 @@ query needs. It holds
   citations by document and title — so that refreshing a document cited by 60,000 reports reads rows of one index
   rather than joining the store's graphs (IRIs and titles by number, in ``terms``: 30 bytes a row, where the
   IRIs themselves took 420);
+- ``summarized``: per document and region, the figures its summary graph holds (reports, first and last year), so
+  that a refresh writes the regions whose figures changed without reading the graph back (the 条例's has 1,700 region
+  nodes at 100k reports); ``meta.summaries`` says whether they can be trusted (``kept``) or a refresh was cut short;
 - ``dirty``: documents whose citation summaries are to be refreshed (:mod:`kg.summary`), and whose title-only
   resolutions are to be looked at again (:mod:`kg.titles`);
 - ``titled``, ``printed`` and ``titles_pending``: the index :mod:`kg.titles` resolves title-only documents with —
@@ -73,10 +76,15 @@ CREATE INDEX IF NOT EXISTS citing_report ON citing (report);
 CREATE TABLE IF NOT EXISTS cited_titles (graph INTEGER NOT NULL, doc INTEGER NOT NULL, title INTEGER NOT NULL, n INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS cited_titles_doc ON cited_titles (doc);
 CREATE INDEX IF NOT EXISTS cited_titles_graph ON cited_titles (graph);
+CREATE TABLE IF NOT EXISTS summarized (
+    doc INTEGER NOT NULL, region INTEGER NOT NULL, reports INTEGER NOT NULL, first INTEGER, last INTEGER,
+    PRIMARY KEY (doc, region)
+) WITHOUT ROWID;
 """
 # printed keys by any part of them (LIKE '%…%' through the trigram index); without FTS5, a scan of printed_keys
 _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS printed_text USING fts5(key, tokenize='trigram')"
-Printed = tuple[str, str, str, str, str]  # a numbered citation's printing: (document, key, kind, report, citation)
+Printed = tuple[str, str, str, str, str]
+RegionFigures = dict[str, tuple[int, int | None, int | None]]  # a summary's regions (IRI): reports, first, last year  # a numbered citation's printing: (document, key, kind, report, citation)
 
 
 @dataclass
@@ -365,6 +373,43 @@ class Ledger:
         for i in range(0, len(docs), 500):
             chunk = docs[i : i + 500]
             yield from self.db.execute(query.format(",".join("?" * len(chunk))), chunk)
+
+    def summarized(self, doc: str) -> RegionFigures:
+        """The figures of ``doc``'s summary per region (IRI), as last written."""
+        return {
+            region: (n, first, last)
+            for region, n, first, last in self.db.execute(
+                "SELECT g.term, s.reports, s.first, s.last FROM terms d JOIN summarized s ON s.doc = d.id "
+                "JOIN terms g ON g.id = s.region WHERE d.term = ?",
+                (doc,),
+            )
+        }
+
+    def record_summarized(self, figures: dict[str, tuple[RegionFigures, RegionFigures]]) -> None:
+        """Per document: its regions' figures now written (``figures[doc][0]``: new or changed, ``[1]``: gone); and the
+        figures are to be trusted again (see :meth:`summaries_kept`)."""
+        with self._tx():
+            ids = self._ids([*figures, *(r for now, gone in figures.values() for r in (*now, *gone))])
+            self.db.executemany(
+                "DELETE FROM summarized WHERE doc = ? AND region = ?",
+                [(ids[d], ids[r]) for d, (_, gone) in figures.items() for r in gone],
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO summarized (doc, region, reports, first, last) VALUES (?, ?, ?, ?, ?)",
+                [(ids[d], ids[r], *v) for d, (now, _) in figures.items() for r, v in now.items()],
+            )
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('summaries', 'kept')")
+
+    def summaries_kept(self) -> bool | None:
+        """Whether the ``summarized`` figures are those of the store's summary graphs: True; False when a refresh was
+        cut short (the documents it was refreshing are still dirty); None when they were never kept (a store written
+        before they were)."""
+        value = self.meta("summaries")
+        return None if value is None else value == "kept"
+
+    def refreshing_summaries(self) -> None:
+        """A refresh begins: the figures are not to be trusted until it has recorded them (never kept stays so)."""
+        self.db.execute("UPDATE meta SET value = 'writing' WHERE key = 'summaries'")
 
     # the title index (kg.titles)
     def reset_titles(self) -> None:

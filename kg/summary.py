@@ -31,7 +31,7 @@ import pyoxigraph as ox
 
 from kg.build import lit
 from kg.iris import Minter
-from kg.ledger import Ledger
+from kg.ledger import Ledger, RegionFigures
 from kg.namespaces import X
 from kg.resolve.documents import applies
 from kg.titles import links_of
@@ -115,12 +115,21 @@ def summarize_document(
     cache: dict[str, Citing] | None = None,
 ) -> list[ox.Quad]:
     """The summary quads of one document, in its own summary graph (none when no report counts under it any more)."""
+    whole, by_region = _summary(store, ledger, minter, doc, cache)
+    g = minter.summary_graph(doc.value)
+    return whole + [q for region, v in sorted(by_region.items()) for q in _region_quads(minter, doc, region, v, g)]
+
+
+def _summary(
+    store: ox.Store, ledger: Ledger, minter: Minter[ox.NamedNode], doc: ox.NamedNode, cache: dict[str, Citing] | None
+) -> tuple[list[ox.Quad], RegionFigures]:
+    """A document's summary: the quads of its whole node, and its figures per region (IRI)."""
     g = minter.summary_graph(doc.value)
     title_only = doc.value.startswith(minter.base + "doc/title/")
     by_region, by_title, resolved_titles = counted_reports(store, ledger, doc.value, title_only, cache)
     total = sum(n for n, _, _ in by_region.values())
     if not total:
-        return []
+        return [], {}
     whole = minter.citation_summary(doc.value, None)
     out = [
         ox.Quad(whole, X.rdf.type, X.gk.CitationSummary, g),
@@ -136,40 +145,98 @@ def summarize_document(
     if titles:
         title = min(titles, key=lambda t: (-titles[t], t))
         out.append(ox.Quad(whole, X.gk.commonTitle, lit(title, lang="zh"), g))
-    for region in sorted((r for r in by_region if r is not None), key=lambda r: r.value):
-        n, first, last = by_region[region]
-        node = minter.citation_summary(doc.value, region.value.rsplit("/", 1)[-1])
-        out += [
-            ox.Quad(node, X.rdf.type, X.gk.CitationSummary, g),
-            ox.Quad(node, X.gk.document, doc, g),
-            ox.Quad(node, X.gk.region, region, g),
-            ox.Quad(node, X.gk.reports, lit(n), g),
-        ]
-        if first is not None and last is not None:
-            out.append(ox.Quad(node, X.gk.firstYear, lit(first), g))
-            out.append(ox.Quad(node, X.gk.lastYear, lit(last), g))
+    return out, {r.value: v for r, v in by_region.items() if r is not None}
+
+
+def _region_quads(
+    minter: Minter[ox.NamedNode], doc: ox.NamedNode, region: str, figures: tuple[int, int | None, int | None], g: ox.NamedNode
+) -> list[ox.Quad]:
+    """The quads of a region's node in a document's summary: what its figures (reports, first, last year) give."""
+    n, first, last = figures
+    node = minter.citation_summary(doc.value, region.rsplit("/", 1)[-1])
+    out = [
+        ox.Quad(node, X.rdf.type, X.gk.CitationSummary, g),
+        ox.Quad(node, X.gk.document, doc, g),
+        ox.Quad(node, X.gk.region, ox.NamedNode(region), g),
+        ox.Quad(node, X.gk.reports, lit(n), g),
+    ]
+    if first is not None and last is not None:
+        out.append(ox.Quad(node, X.gk.firstYear, lit(first), g))
+        out.append(ox.Quad(node, X.gk.lastYear, lit(last), g))
     return out
+
+
+def _figures_in(quads: Iterable[ox.Quad]) -> tuple[str | None, RegionFigures]:
+    """The document and the region figures a summary graph holds (read back from the store)."""
+    doc: str | None = None
+    regions: dict[str, str] = {}
+    values: dict[str, dict[str, int]] = defaultdict(dict)
+    for q in quads:
+        s, o = q.subject, q.object
+        if not isinstance(s, ox.NamedNode) or not isinstance(o, ox.NamedNode | ox.Literal):
+            continue
+        if q.predicate == X.gk.document and "/" not in s.value.rsplit("summary/", 1)[-1]:
+            doc = o.value
+        elif q.predicate == X.gk.region:
+            regions[s.value] = o.value
+        elif q.predicate in (X.gk.reports, X.gk.firstYear, X.gk.lastYear):
+            values[s.value][q.predicate.value] = int(o.value)
+    figures = {}
+    for node, region in regions.items():
+        v = values[node]
+        figures[region] = (v.get(X.gk.reports.value, 0), v.get(X.gk.firstYear.value), v.get(X.gk.lastYear.value))
+    return doc, figures
 
 
 def refresh_summaries(store: ox.Store, ledger: Ledger, minter: Minter[ox.NamedNode], docs: Iterable[str]) -> int:
     """Replace the summaries of ``docs`` (IRIs) with what the ledger counts now (:class:`kg.ledger.Counted`); returns
-    the quads written."""
+    the quads written.
+
+    Only what changed is written: a widely cited document's summary has a node per region (1,700 for the 条例 at 100k
+    reports, 10,000 quads), and a few new reports change a few of them. What the graph held is known from the figures
+    the ledger keeps of it (``Ledger.summarized``), not read back; when those cannot be trusted (a refresh was cut
+    short, or the store was written before they were kept) the graphs are read, and the figures recorded afresh.
+    """
+    kept = ledger.summaries_kept()
+    ledger.refreshing_summaries()
     out: list[ox.Quad] = []
     written = 0
     cache: dict[str, Citing] = {}
-    for iri in sorted(set(docs)):
+    figures: dict[str, tuple[RegionFigures, RegionFigures]] = {}
+    todo = sorted(set(docs))
+    for iri in todo:
+        doc = ox.NamedNode(iri)
         graph = minter.summary_graph(iri)
-        fresh = summarize_document(store, ledger, minter, ox.NamedNode(iri), cache)
-        # only what changed is written: a widely cited document's summary has a node per region (20,000 quads for
-        # the 条例 at 100k reports), and a few new reports change a few of them
-        before = set(store.quads_for_pattern(None, None, None, graph))
-        for quad in sorted(before - set(fresh), key=str):
+        whole, now = _summary(store, ledger, minter, doc, cache)
+        if kept:
+            was = ledger.summarized(iri)
+            before = set(store.quads_for_pattern(minter.citation_summary(iri, None), None, None, graph))
+            for region in set(was) - set(now) | {r for r in now if r in was and was[r] != now[r]}:
+                before.update(_region_quads(minter, doc, region, was[region], graph))
+            fresh = set(whole)
+            for region in {r for r in now if was.get(r) != now[r]}:
+                fresh.update(_region_quads(minter, doc, region, now[region], graph))
+            figures[iri] = ({r: v for r, v in now.items() if was.get(r) != v}, {r: was[r] for r in set(was) - set(now)})
+        else:
+            was = ledger.summarized(iri)
+            before = set(store.quads_for_pattern(None, None, None, graph))
+            fresh = set(whole) | {q for r, v in now.items() for q in _region_quads(minter, doc, r, v, graph)}
+            figures[iri] = (now, {r: v for r, v in was.items() if r not in now})
+        for quad in sorted(before - fresh, key=str):
             store.remove(quad)
-        out += [q for q in fresh if q not in before]
+        out += sorted(fresh - before, key=str)
         if len(out) >= _FLUSH:  # a new store's summaries are 800,000 quads at 100k reports: written as they come
             store.bulk_extend(out)
             written += len(out)
             out = []
     if out:
         store.bulk_extend(out)
+    if kept is None:  # the summaries no refresh has recorded yet: their figures as the store holds them
+        prefix, done = minter.base + "graph/summary/", {minter.summary_graph(d) for d in todo}
+        for named in store.named_graphs():
+            if isinstance(named, ox.NamedNode) and named.value.startswith(prefix) and named not in done:
+                of, held = _figures_in(store.quads_for_pattern(None, None, None, named))
+                if of is not None:
+                    figures[of] = (held, {})
+    ledger.record_summarized(figures)
     return written + len(out)

@@ -371,8 +371,9 @@ def test_summaries_written_as_they_come_and_in_steps_are_the_same(tmp_path: Path
 
 
 def test_a_store_whose_ledger_did_not_count_citations_is_counted_from_its_graphs(tmp_path: Path) -> None:
-    """The summaries are refreshed from the ledger's counts (kg.ledger.Counted); a store written before the ledger
-    kept them has them counted from its graphs on its next ingest, and then summarizes as a store built at once."""
+    """The summaries are refreshed from the ledger's counts (kg.ledger.Counted) and written against the figures it
+    keeps of them; a store written before the ledger kept either has them read from its graphs on its next ingest,
+    and then summarizes as a store built at once."""
     import sqlite3
 
     from kg.ledger import LEDGER_FILE
@@ -382,9 +383,54 @@ def test_a_store_whose_ledger_did_not_count_citations_is_counted_from_its_graphs
     ingest([src / "a.txt", src / "e.txt"], tmp_path / "old", Config())
     db = sqlite3.connect(tmp_path / "old" / LEDGER_FILE, isolation_level=None)
     assert db.execute("SELECT COUNT(*) FROM citing").fetchone()[0] == 2  # what ingest counted: two reports, a document each
-    db.executescript("DELETE FROM citing; DELETE FROM cited_titles; DELETE FROM terms; DELETE FROM meta WHERE key = 'counted'")
+    db.executescript(  # as a ledger written before it kept them
+        "DELETE FROM citing; DELETE FROM cited_titles; DELETE FROM summarized; DELETE FROM terms; "
+        "DELETE FROM meta WHERE key IN ('counted', 'summaries')"
+    )
     db.close()
     ingest([src], tmp_path / "old", Config())
     ingest([src], tmp_path / "fresh", Config())
     assert cited(tmp_path / "old")["国办发〔2016〕19号"]["reports"] == "3"  # by number, by title, by its short form
     assert dump(tmp_path / "old", tmp_path / "o.nq") == dump(tmp_path / "fresh", tmp_path / "f.nq")
+
+
+def test_a_summary_refresh_cut_short_is_repaired_from_the_graphs(tmp_path: Path) -> None:
+    """A refresh writes the regions whose figures changed, against the figures the ledger keeps of the graphs; one
+    cut short (meta ``summaries`` left at ``writing``, its documents still dirty) may leave those figures wrong, so
+    the next refresh reads the graphs instead, records them again, and later refreshes trust them."""
+    import sqlite3
+
+    import pyoxigraph as ox
+
+    from kg.ledger import LEDGER_FILE, Ledger
+    from kg.namespaces import X
+    from kg.writer import StoreWriter
+
+    files = {"a.txt": TITLE_ONLY, "b.txt": NUMBERED, "c.txt": SHORTER, "e.txt": "2019年度工作报告\n根据国办发〔2016〕80号文件要求。\n"}
+    src = write(tmp_path / "in", files)
+    store_dir = tmp_path / "store"
+    ingest([src / "a.txt", src / "b.txt"], store_dir, Config())
+    expected = dump(store_dir, tmp_path / "e.nq")
+    db = sqlite3.connect(store_dir / LEDGER_FILE, isolation_level=None)
+    assert db.execute("SELECT value FROM meta WHERE key = 'summaries'").fetchone() == ("kept",)
+    db.executescript(  # the refresh that was cut short began, and its documents are still dirty
+        "UPDATE meta SET value = 'writing' WHERE key = 'summaries'; "
+        "INSERT OR IGNORE INTO dirty (doc) SELECT term FROM terms WHERE id IN (SELECT doc FROM summarized)"
+    )
+    db.close()
+    store, ledger = open_store(store_dir), Ledger(store_dir)
+    # ... and had written region figures the ledger never recorded
+    changed = list(store.quads_for_pattern(None, X.gk.reports, None, None))
+    assert changed
+    for q in changed:
+        store.remove(q)
+        store.add(ox.Quad(q.subject, q.predicate, ox.Literal(str(int(q.object.value) + 5), datatype=q.object.datatype), q.graph_name))
+    StoreWriter(store, ledger, Config().base_iri).refresh_summaries()
+    assert ledger.summaries_kept()
+    ledger.close()
+    store.flush()
+    del store
+    assert dump(store_dir, tmp_path / "r.nq") == expected
+    ingest([src], store_dir, Config())  # trusted again: only the changed regions written
+    ingest([src], tmp_path / "fresh", Config())
+    assert dump(store_dir, tmp_path / "s.nq") == dump(tmp_path / "fresh", tmp_path / "f.nq")
