@@ -341,9 +341,6 @@ class Ledger:
     def counted_kept(self) -> bool:
         return self.meta("counted") == "1"
 
-    def mark_counted_kept(self) -> None:
-        self.set_meta("counted", "1")
-
     def citing(self, doc: str) -> list[tuple[str, str | None, int | None]]:
         """The reports citing ``doc``: (report, its region, its year)."""
         return self.db.execute(

@@ -38,27 +38,23 @@ from kg.titles import links_of
 
 _FLUSH = 100_000  # summary quads held before they are written
 
-Citing = dict[str, tuple[ox.NamedNode | None, int | None]]  # report -> (its region, the year it covers)
+Citing = dict[str, tuple[str | None, int | None]]  # report -> (its region, the year it covers), IRIs as the ledger has them
 # per region (None: reports of unknown region): (reports, first year, last year)
-ByRegion = dict[ox.NamedNode | None, tuple[int, int | None, int | None]]
-
-
-def _region(iri: str | None) -> ox.NamedNode | None:
-    return ox.NamedNode(iri) if iri is not None else None
+ByRegion = dict[str | None, tuple[int, int | None, int | None]]
 
 
 def citing_reports(ledger: Ledger, doc: str) -> Citing:
     """The reports whose graphs cite ``doc`` (by number, or by title for a title-only document), each once."""
-    return {report: (_region(region), year) for report, region, year in ledger.citing(doc)}
+    return {report: (region, year) for report, region, year in ledger.citing(doc)}
 
 
 def _grouped(ledger: Ledger, doc: str) -> ByRegion:
     """The reports citing ``doc`` by region (a document no resolution touches)."""
-    return {_region(region): (n, first, last) for _, region, n, first, last in ledger.citing_by_region([doc])}
+    return {region: (n, first, last) for _, region, n, first, last in ledger.citing_by_region([doc])}
 
 
 def _by_region(counted: Citing) -> ByRegion:
-    years: dict[ox.NamedNode | None, list[int | None]] = defaultdict(list)
+    years: dict[str | None, list[int | None]] = defaultdict(list)
     for region, year in counted.values():
         years[region].append(year)
     out: ByRegion = {}
@@ -107,19 +103,6 @@ def counted_reports(
     return _by_region(counted), len(by_title), titles
 
 
-def summarize_document(
-    store: ox.Store,
-    ledger: Ledger,
-    minter: Minter[ox.NamedNode],
-    doc: ox.NamedNode,
-    cache: dict[str, Citing] | None = None,
-) -> list[ox.Quad]:
-    """The summary quads of one document, in its own summary graph (none when no report counts under it any more)."""
-    whole, by_region = _summary(store, ledger, minter, doc, cache)
-    g = minter.summary_graph(doc.value)
-    return whole + [q for region, v in sorted(by_region.items()) for q in _region_quads(minter, doc, region, v, g)]
-
-
 def _summary(
     store: ox.Store, ledger: Ledger, minter: Minter[ox.NamedNode], doc: ox.NamedNode, cache: dict[str, Citing] | None
 ) -> tuple[list[ox.Quad], RegionFigures]:
@@ -145,7 +128,7 @@ def _summary(
     if titles:
         title = min(titles, key=lambda t: (-titles[t], t))
         out.append(ox.Quad(whole, X.gk.commonTitle, lit(title, lang="zh"), g))
-    return out, {r.value: v for r, v in by_region.items() if r is not None}
+    return out, {r: v for r, v in by_region.items() if r is not None}
 
 
 def _region_quads(
