@@ -129,8 +129,7 @@ def via_serve(url: str, server_pid: int, path: Path, params: dict[str, str]) -> 
     import httpx
 
     from kg.config import Config
-    from kg.queries import load_query
-    from kg.remote import bind_values
+    from kg.queries import bind_values, load_query
 
     text = bind_values(load_query(str(path), Config().queries_dir), params)
     with Sampler(lambda: _children_rss(server_pid)) as s:

@@ -37,7 +37,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 
 from kg import __version__
 from kg.errors import KgError, QueryError
-from kg.queries import NamedQuery, Table, bind_values, binding_kind, where_clause_start  # noqa: F401 - re-exported
+from kg.queries import NamedQuery, Table, bind_values, binding_kind
 from kg.snapshots import make_snapshot
 from kg.store import from_ox
 

@@ -15,8 +15,8 @@ from rdflib import Dataset
 from kg.cli.serve import push
 from kg.errors import QueryError
 from kg.namespaces import GK
-from kg.queries import load_query, run_select
-from kg.remote import RemoteError, bind_values, graph_store_url_for, push_store, run_select_remote, where_clause_start
+from kg.queries import bind_values, load_query, run_select, where_clause_start
+from kg.remote import RemoteError, graph_store_url_for, push_store, run_select_remote
 from kg.serve import Endpoint, ServeSettings
 from tests.endpoint_support import (
     M,

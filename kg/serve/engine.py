@@ -122,6 +122,12 @@ class Engine:
         return self.process.pid if self.process is not None else None
 
     @property
+    def died_alone(self) -> bool:
+        """Whether at most one query was on this engine when it died, and none was left computing past its time
+        limit: then that query is the one to blame for the death."""
+        return self.in_flight_at_death <= 1 and not self.abandoned
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

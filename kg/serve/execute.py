@@ -11,7 +11,8 @@ query slot back and holds one of ``max_streams`` stream slots instead: slow read
 When the engine process dies while a query runs (:class:`~kg.serve.engine.Death`):
 
 - it died of its memory limit or of a panic, and this query was the only one on it (and no query left computing
-  past its time limit was), or it ran on the probation engine: this query did it. Its family is quarantined (:class:`Quarantine`) and it is answered 422
+  past its time limit was: :attr:`~kg.serve.engine.Engine.died_alone`), or it ran on the probation engine: this
+  query did it. Its family is quarantined (:class:`Quarantine`) and it is answered 422
   ``memory_limit`` or ``engine_crash``; the same query (up to constants) is refused from then on without reaching
   the engine;
 - it died so with other queries on it: each of them is a suspect and runs once more, one at a time, on a separate
@@ -238,8 +239,7 @@ class Runner:
                 self.live.release(engine)
                 ran_at_death = number <= engine.acquired_at_death  # not: given the engine after it had died
                 to_blame = death is not None and death.caused_by_a_query and ran_at_death
-                alone = engine.in_flight_at_death <= 1 and not engine.abandoned
-                if to_blame and death is not None and (suspect or alone):
+                if to_blame and death is not None and (suspect or engine.died_alone):
                     raise self.quarantine.add(plan, death) from None
                 if attempt == 2:
                     raise _lost(death, lost) from None
@@ -338,7 +338,7 @@ class Runner:
             raise self._cut(plan, refusal.message) from None
         except EngineLost as lost:
             death = await self.live.death_of(engine)
-            if death is not None and death.caused_by_a_query and engine.in_flight_at_death <= 1 and not engine.abandoned:
+            if death is not None and death.caused_by_a_query and engine.died_alone:
                 self.quarantine.add(plan, death)
             raise self._cut(plan, f"the engine failed ({death.detail if death else lost})") from None
 
