@@ -21,8 +21,8 @@ Medians of ``--runs`` runs, with min–max.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
-import os
 import shutil
 import statistics
 import subprocess
@@ -31,31 +31,23 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 NAMED = ["most-cited", "citing-regions", "directive-diffusion", "platform-adoption", "eval/reports"]
 
 
 def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            ppid, pages = int(fields[1]), int(fields[21])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d))
-        rss[int(d)] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        total += rss.get(p, 0)
-        todo += children.get(p, [])
+    """Resident bytes of ``pid`` and all its descendants (the fork server and workers of kg ingest)."""
+    total = 0
+    try:
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += p.memory_info().rss
+    except psutil.Error:  # ended meanwhile
+        pass
     return total
 
 

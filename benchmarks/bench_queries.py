@@ -14,7 +14,7 @@ Medians of ``--runs`` runs with min–max; a query over 1 s or 1 GB is marked.
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 import re
 import statistics
 import subprocess
@@ -24,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_ingest import tree_rss  # noqa: E402
@@ -32,27 +34,12 @@ from bench_ingest import tree_rss  # noqa: E402
 def _children_rss(pid: int) -> int:
     """The largest resident set among ``pid``'s descendants (the engines of kg serve, the child of kg query)."""
     best = 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit() or int(d) == pid:
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        p, ancestors = int(d), set()
-        ppid = int(fields[1])
-        while ppid > 1 and ppid not in ancestors:
-            if ppid == pid:
-                best = max(best, int(fields[21]) * os.sysconf("SC_PAGE_SIZE"))
-                break
-            ancestors.add(ppid)
-            try:
-                with open(f"/proc/{ppid}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                break
-        _ = p
+    try:
+        for p in psutil.Process(pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                best = max(best, p.memory_info().rss)
+    except psutil.Error:  # ended meanwhile
+        pass
     return best
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pyoxigraph as ox
 import pytest
 
@@ -185,20 +187,14 @@ def test_kill_9_during_an_ingest_leaves_whole_sources_and_a_rerun_ends_with_each
 def _in_session(sid: int) -> list[int]:
     """The processes of session ``sid`` still alive (zombies aside)."""
     out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] != "Z":  # fields: state, ppid, pgrp, session, …
-            out.append(int(d))
+    for p in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
+            if os.getsid(p.pid) == sid and p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p.pid)
     return out
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads sessions from /proc")
+@pytest.mark.skipif(sys.platform != "linux", reason="the workers watch the ingest through a Linux pidfd")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_the_workers_leave_when_the_ingest_is_killed_alone(tmp_path: Path, sig: signal.Signals) -> None:
     """Killing only the ingest process (not its group) ends its workers and their fork server too: they are not its
