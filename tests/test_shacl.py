@@ -3,7 +3,8 @@
 - On the shapes' conforming example, on every violating example, on random damage to the conforming example and
   on the graphs the examples build, both validators find the same things.
 - For any facts at all (hypothesis-generated), the graph :mod:`kg.build` writes satisfies every constraint listed
-  in :data:`kg.shacl.BY_CONSTRUCTION` (checked by pyshacl): that is why ingest need not check them.
+  in :data:`kg.shacl.BY_CONSTRUCTION` (checked by pyshacl), and each quad lies in its subject's graph: that is why
+  ingest need not check them.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from rdflib.namespace import RDF, SH
 
 from kg.config import Config
 from kg.derive import derive_report, summarize_copy
-from kg.extract.facts import Citation, Facts, Identity, Initiative, Issuer, Platform, Statistic
+from kg.extract.facts import Agency, Citation, Facts, Identity, Initiative, Issuer, Platform, Statistic
 from kg.findings import Violation
 from kg.iris import Minter
-from kg.shacl import BY_CONSTRUCTION, load
+from kg.resolve.identity import Evidence
+from kg.shacl import BY_CONSTRUCTION, check_partition, load
 from kg.sources import SourceDocument, read_sources
 from kg.store import from_ox, to_ox
 from kg.text import normalize
@@ -197,7 +199,11 @@ def _facts(draw: st.DrawFn) -> Facts:
         year=draw(st.one_of(st.none(), st.integers(1990, 2040))),
         title=draw(st.one_of(st.none(), st.text(min_size=1, max_size=20))),
         spans={k: span() for k in draw(st.lists(st.sampled_from(["title", "year", "region"]), unique=True))},
-    )
+        evidence=[Evidence(kind, span(), "兴化市", draw(st.sampled_from(_CODES)))
+                  for kind in draw(st.lists(st.sampled_from(["title", "heading", "portal", "url"]), max_size=3))],
+        conflicting=[Evidence("contact", span(), "泰州市", c) for c in draw(st.lists(st.sampled_from(_CODES), max_size=2))],
+        year_evidence=draw(st.one_of(st.none(), st.builds(lambda: Evidence("title", span(), "2016年")))),
+    )  # fmt: skip
     issuer = Issuer("国办发", "national", "100000", "国务院办公厅")
     citations = [
         Citation(number=draw(st.sampled_from(["国办发〔2016〕19号", None])), raw=None,
@@ -216,7 +222,12 @@ def _facts(draw: st.DrawFn) -> Facts:
         for key in draw(st.lists(st.sampled_from(["requests_received", "lawsuits"]), unique=True))
     ]
     initiatives = [Initiative(draw(st.sampled_from([None, "wugongkai"])), "五公开", span())]
-    return Facts(ident, citations, platforms, initiatives, stats, [])
+    agencies = [
+        Agency(draw(st.sampled_from(["市发改委", "教育局"])), draw(st.sampled_from(["兴化市发展和改革委员会", "兴化市教育局"])),
+               span(), draw(st.sampled_from([None, "市"])), draw(st.sampled_from([None, "发改委"])))
+        for _ in range(draw(st.integers(0, 2)))
+    ]  # fmt: skip
+    return Facts(ident, citations, platforms, initiatives, stats, agencies)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -228,11 +239,14 @@ def test_what_holds_by_construction_holds_for_any_facts(facts: Facts) -> None:
     built = build_source_graph(MINTER, doc, normalize(_TEXT), facts)
     summary = summarize_copy(built.quads, built.graph)
     assert summary is not None
+    quads = [*built.quads, *derive_report(MINTER, built.report, [summary])]
     g = Graph()
-    for q in [*built.quads, *derive_report(MINTER, built.report, [summary])]:
+    for q in quads:
         g.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))  # type: ignore[arg-type]
     broken = {(shape, path) for shape, path, _, _ in _reference(g)} & BY_CONSTRUCTION
     assert not broken, broken
+    # every quad in its subject's graph (or a link kept with its object): ingest does not check it either
+    assert check_partition(quads, CONFIG.base_iri) == []
 
 
 def test_by_construction_names_real_constraints() -> None:
