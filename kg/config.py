@@ -21,7 +21,7 @@ class Config:
     base_iri: str = DEFAULT_BASE
     max_file_bytes: int = 20 * 1024 * 1024  # a report larger than this is refused, not truncated
     batch_reports: int = 5000  # at most this many sources per bulk load into the store
-    batch_bytes: int = 64 * 1024 * 1024  # and at most this much N-Quads per bulk load
+    batch_bytes: int = 128 * 1024 * 1024  # and at most this much N-Quads per bulk load (fewer loads: less to compact)
     source_root: Path | None = None  # source keys relative to this directory (default: absolute paths)
     ontology_dir: Path = field(default_factory=lambda: _data_dir("ontology"))
     shapes_dir: Path = field(default_factory=lambda: _data_dir("shapes"))
