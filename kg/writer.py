@@ -109,7 +109,7 @@ class StoreWriter:
 
     # ------------------------------------------------------------------ writing
     def write(self, items: Iterable[Extracted]) -> BatchResult:
-        """Write one batch of sources (a later item with the same key wins)."""
+        """Write one batch of sources (a later item with the same key wins); their N-Quads are let go once loaded."""
         batch = {it.key: it for it in items}
         result = BatchResult()
         if not batch:
@@ -150,8 +150,12 @@ class StoreWriter:
             counted.titles[it.graph] = _titles(it.summary)
         for it in alone:
             counted.citing[it.report] = citing_rows([it.summary])
-        data = b"".join(it.nquads for it in fresh) + b"".join(it.alone for it in alone)
+        # one copy of the batch's N-Quads, its pieces let go before the load (a batch is up to 128 MiB)
+        data = b"".join([*(it.nquads for it in fresh), *(it.alone for it in alone)])
+        for it in fresh:
+            it.nquads = it.alone = b""
         self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+        del data
         result.written = len(fresh)
         result.quads = sum(it.quads + (it.alone_quads if it.report in taken else 0) for it in fresh)
         result.conflicts += [c for it in alone for c in it.alone_conflicts]
