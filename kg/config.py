@@ -22,6 +22,7 @@ class Config:
     max_file_bytes: int = 20 * 1024 * 1024  # a report larger than this is refused, not truncated
     batch_reports: int = 5000  # at most this many sources per bulk load into the store
     batch_bytes: int = 128 * 1024 * 1024  # and at most this much N-Quads per bulk load (fewer loads: less to compact)
+    compact_after_loads: int = 4  # an ingest of this many bulk loads or more compacts the store when it is done
     source_root: Path | None = None  # source keys relative to this directory (default: absolute paths)
     ontology_dir: Path = field(default_factory=lambda: _data_dir("ontology"))
     shapes_dir: Path = field(default_factory=lambda: _data_dir("shapes"))

@@ -115,6 +115,11 @@ def _into_store(
         load_vocabularies(store, ledger, config)
         write_dataset(store, config.base_iri)
         store.flush()
+        if writer.loads >= config.compact_after_loads:
+            # the loads' files are left for RocksDB to merge; merged, the store answers queries twice as fast
+            # (most-cited at 100k reports: 2.1 -> 1.1 s, 10.6 -> 9.0 GB, for 132 s of compaction; 8.5 s at 10k)
+            log.info("compacting the store (%d bulk loads)", writer.loads)
+            store.optimize()
     finally:
         ledger.close()
         del store  # closed before the generation mark, so `kg serve` can snapshot it right away

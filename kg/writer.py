@@ -89,6 +89,7 @@ class StoreWriter:
         # what keeps a shared entity alive: a source's graph, a report's or a resolution's (kg.titles) pointing to
         # it (summaries do not)
         self.roots = (base_iri + "graph/source/", base_iri + "graph/report/", base_iri + "graph/resolution/")
+        self.loads = 0  # batches bulk-loaded by this writer
         if not ledger.counted_kept():
             self.count_citations()
 
@@ -155,6 +156,7 @@ class StoreWriter:
         for it in fresh:
             it.nquads = it.alone = b""
         self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+        self.loads += 1
         del data
         result.written = len(fresh)
         result.quads = sum(it.quads + (it.alone_quads if it.report in taken else 0) for it in fresh)

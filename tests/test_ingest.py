@@ -121,6 +121,19 @@ def test_jobs_give_the_same_store(tmp_path: Path) -> None:
     assert _dump(tmp_path / "one", tmp_path / "one.nq") == _dump(tmp_path / "two", tmp_path / "two.nq")
 
 
+def test_an_ingest_of_many_loads_compacts_the_store_and_keeps_the_same_data(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    src = corpus(tmp_path / "in", 30)
+    small = Config(batch_reports=5)  # six bulk loads
+    with caplog.at_level("INFO", logger="kg.pipeline"):
+        ingest([src], tmp_path / "kept", small.with_(compact_after_loads=100))
+        assert "compacting" not in caplog.text
+        ingest([src], tmp_path / "compacted", small.with_(compact_after_loads=4))
+        assert "compacting the store (6 bulk loads)" in caplog.text
+    assert _dump(tmp_path / "kept", tmp_path / "kept.nq") == _dump(tmp_path / "compacted", tmp_path / "compacted.nq")
+
+
 def test_a_store_of_the_earlier_layout_is_refused_with_how_to_rebuild(tmp_path: Path) -> None:
     store = ox.Store(str(tmp_path / "old"))
     g = ox.NamedNode("https://w3id.org/govkg/id/graph/0123456789abcdef")
