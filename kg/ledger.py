@@ -83,8 +83,8 @@ CREATE TABLE IF NOT EXISTS summarized (
 """
 # printed keys by any part of them (LIKE '%…%' through the trigram index); without FTS5, a scan of printed_keys
 _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS printed_text USING fts5(key, tokenize='trigram')"
-Printed = tuple[str, str, str, str, str]
-RegionFigures = dict[str, tuple[int, int | None, int | None]]  # a summary's regions (IRI): reports, first, last year  # a numbered citation's printing: (document, key, kind, report, citation)
+Printed = tuple[str, str, str, str, str]  # a numbered citation's printing: (document, key, kind, report, citation)
+RegionFigures = dict[str, tuple[int, int | None, int | None]]  # a summary's regions (IRI): reports, first, last year
 
 
 @dataclass

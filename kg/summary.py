@@ -191,20 +191,18 @@ def refresh_summaries(store: ox.Store, ledger: Ledger, minter: Minter[ox.NamedNo
         doc = ox.NamedNode(iri)
         graph = minter.summary_graph(iri)
         whole, now = _summary(store, ledger, minter, doc, cache)
-        if kept:
-            was = ledger.summarized(iri)
+        was = ledger.summarized(iri)
+        changed = {r: v for r, v in now.items() if was.get(r) != v}
+        gone = {r: v for r, v in was.items() if r not in now}
+        if kept:  # the graph holds the whole node and ``was``: rebuilt from them, not read
             before = set(store.quads_for_pattern(minter.citation_summary(iri, None), None, None, graph))
-            for region in set(was) - set(now) | {r for r in now if r in was and was[r] != now[r]}:
-                before.update(_region_quads(minter, doc, region, was[region], graph))
-            fresh = set(whole)
-            for region in {r for r in now if was.get(r) != now[r]}:
-                fresh.update(_region_quads(minter, doc, region, now[region], graph))
-            figures[iri] = ({r: v for r, v in now.items() if was.get(r) != v}, {r: was[r] for r in set(was) - set(now)})
+            before.update(q for r in (*gone, *(r for r in changed if r in was)) for q in _region_quads(minter, doc, r, was[r], graph))
+            fresh = set(whole).union(*(_region_quads(minter, doc, r, v, graph) for r, v in changed.items()))
+            figures[iri] = (changed, gone)
         else:
-            was = ledger.summarized(iri)
             before = set(store.quads_for_pattern(None, None, None, graph))
-            fresh = set(whole) | {q for r, v in now.items() for q in _region_quads(minter, doc, r, v, graph)}
-            figures[iri] = (now, {r: v for r, v in was.items() if r not in now})
+            fresh = set(whole).union(*(_region_quads(minter, doc, r, v, graph) for r, v in now.items()))
+            figures[iri] = (now, gone)
         for quad in sorted(before - fresh, key=str):
             store.remove(quad)
         out += sorted(fresh - before, key=str)
