@@ -480,3 +480,38 @@ def test_title_matches_are_the_patterns_own(text: str) -> None:
 
     expected = [(m.span(), m.groupdict()) for m in TITLE_RE.finditer(text)]
     assert [(m.span(), m.groupdict()) for m in _title_matches(text)] == expected
+
+
+# the portal and …网 patterns tried only near a 网 with its word and tail (kg.extract.platforms._site_matches): the
+# same matches as the patterns' own finditer, on texts of site names (quoted or not, up to 20 Han characters before
+# the word), separators and addresses among other text
+_SITE_HAN = "某县人民政府中国兴化门户务·网站"
+_SITE_WORDS = ["门户网站", "门户网", "政府网站", "网站", "政府网", "政务网", "网", "网站网"]
+_SITE_NOISE = ["", "·", "“", "”", "\"", "(", "（", "：", ":", " ", "\n", "@", "。", "在", "访问", "12", "x"]
+_SITE_URLS = ["www.xinghua.gov.cn", "http://mmx.gov.cn/info", "www . lyg . gov . cn", "xinhuanet.com", "www.", "a.b"]
+_SITE_LENGTHS = st.integers(0, 22) | st.sampled_from([18, 19, 20, 21])  # names near the patterns' limits, often
+
+
+@st.composite
+def _site_text(draw: st.DrawFn) -> str:
+    han = lambda n, chars=_SITE_HAN[:-2]: "".join(draw(st.lists(st.sampled_from(chars), min_size=n, max_size=n)))  # noqa: E731
+    quote = lambda: "“" + han(draw(_SITE_LENGTHS), _SITE_HAN) + "”" if draw(st.booleans()) else ""  # noqa: E731
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        parts += [draw(st.sampled_from(_SITE_NOISE)), quote(), han(draw(_SITE_LENGTHS)), draw(st.sampled_from(_SITE_WORDS)),
+                  draw(st.sampled_from(["", "”", "\""])), quote(), draw(st.sampled_from(["", " ", "（", "(", "：", " : ", "\n"])),
+                  draw(st.sampled_from(_SITE_URLS)), draw(st.sampled_from(_SITE_NOISE))]  # fmt: skip
+    return "".join(parts)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_site_text())
+def test_site_matches_are_the_patterns_own(text: str) -> None:
+    from kg.extract import platforms as p
+
+    for rx, tail, words, reach in (
+        (p._PORTAL_URL, p._PORTAL_TAIL_RX, p._portal_words, p._PORTAL_REACH),
+        (p._NET_URL, p._NET_TAIL_RX, p._net_words, p._NET_REACH),
+    ):
+        expected = [(m.span(), m.groups()) for m in rx.finditer(text)]
+        assert [(m.span(), m.groups()) for m in p._site_matches(text, rx, tail, words, reach)] == expected
