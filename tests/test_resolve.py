@@ -188,3 +188,24 @@ def test_page_og_title_names_the_reporter_when_the_body_does_not() -> None:
     ident = identity_of(text, url=url)
     assert (ident.region_code, ident.year) == ("320282", 2018)
     assert {e.kind for e in ident.evidence} == {"title", "url"}
+
+
+def test_no_province_or_city_name_ends_where_another_begins() -> None:
+    """What lets ``count_mentions`` count all the names with one pattern (one name may hold another: 马鞍山市)."""
+    from kg.resolve.names import _upper_regions
+
+    names = {n for _, n in _upper_regions()}
+    assert len(names) > 300
+    assert not [(a, b) for a in names for b in names for k in range(1, min(len(a), len(b))) if a[-k:] == b[:k]]
+
+
+_UPPER = ["马鞍山市", "鞍山市", "江苏省", "南京市", "吉林省", "吉林市", "海南省", "海南藏族自治州", "福州市", "鼓楼区"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_UPPER, "马", "山", "市", "省", "的", "\n"]), max_size=30).map("".join))
+def test_mentions_are_each_names_own_count_in_the_order_of_codes(text: str) -> None:
+    from kg.resolve.names import _upper_regions, count_mentions
+
+    expected = Counter({c: n for c, name in _upper_regions() if (n := text.count(name))})
+    assert list(count_mentions(text).items()) == list(expected.items())

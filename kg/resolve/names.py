@@ -7,6 +7,7 @@ consistent with the outer regions and with how often the report names each provi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -75,10 +76,23 @@ def _upper_regions() -> tuple[tuple[str, str], ...]:
     return tuple((c, r.name) for c, r in sorted(g.current.items()) if r.level in ("province", "city") and c != STATE)
 
 
+@lru_cache(maxsize=1)
+def _upper_region_pattern() -> tuple[re.Pattern[str], dict[str, tuple[tuple[str, int], ...]]]:
+    """All those names in one pattern, longest first, and for each name the codes of the names it holds (马鞍山市
+    holds 鞍山市), each with how many times. Counting the pattern's matches so is counting each name on its own
+    (``str.count``) when no name's end is another's start (``tests/test_resolve.py`` checks the gazetteer's)."""
+    regions = _upper_regions()
+    names = sorted({n for _, n in regions}, key=lambda n: (-len(n), n))
+    held = {m: tuple((c, m.count(n)) for c, n in regions if n in m) for m in names}
+    return re.compile("|".join(map(re.escape, names))), held
+
+
 def count_mentions(text: str) -> Counter[str]:
-    """How often the text names each province and city (by full name), for disambiguation."""
+    """How often the text names each province and city (by full name), for disambiguation; in the order of their
+    codes, which :meth:`Counter.most_common` keeps among equal counts."""
+    pattern, held = _upper_region_pattern()
     counts: Counter[str] = Counter()
-    for code, name in _upper_regions():
-        if n := text.count(name):
+    for name in pattern.findall(text):
+        for code, n in held[name]:
             counts[code] += n
-    return counts
+    return Counter({c: counts[c] for c in sorted(counts)})
