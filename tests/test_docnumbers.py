@@ -111,3 +111,30 @@ def test_number_matches_are_the_patterns_own(text: str) -> None:
     assert [(m.span(), m.groupdict()) for m in _number_matches(text)] == [
         (m.span(), m.groupdict()) for m in NUMBER_RE.finditer(text)
     ]
+
+
+# DECREE_RE tried only near a 令 followed by 第 and a number (kg.extract.anchored.matches_near): the pattern's own
+# matches, on texts of decree numbers (codes up to the pattern's 12 characters, 中华人民共和国, spaces) among other text
+_DECREE_HAN = "国务院中华人民共和国公安部令省政府第号"
+_DECREE_LENGTHS = st.integers(0, 14) | st.sampled_from([11, 12, 13])
+
+
+@st.composite
+def _decree_text(draw: st.DrawFn) -> str:
+    han = lambda n: "".join(draw(st.lists(st.sampled_from(_DECREE_HAN), min_size=n, max_size=n)))  # noqa: E731
+    parts = []
+    for _ in range(draw(st.integers(0, 5))):
+        parts += [draw(st.sampled_from(["", "和", "、", "x", "2", " ", "中华人民共和国"])), han(draw(_DECREE_LENGTHS)),
+                  draw(st.sampled_from(["令", "令令", "", "令 "])), draw(_SPACE), draw(st.sampled_from(["第", "", "第 "])),
+                  draw(st.sampled_from(["492", "5", "123456", ""])), draw(_SPACE), draw(st.sampled_from(["号", "號", "", "x"]))]  # fmt: skip
+    return "".join(parts)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_decree_text())
+def test_decree_matches_are_the_patterns_own(text: str) -> None:
+    from kg.extract import docnumbers as d
+    from kg.extract.anchored import matches_near
+
+    found = matches_near(text, d.DECREE_RE, "令", d._DECREE_TAIL_RX, d._decree_words, d._DECREE_REACH)
+    assert [(m.span(), m.groupdict()) for m in found] == [(m.span(), m.groupdict()) for m in d.DECREE_RE.finditer(text)]

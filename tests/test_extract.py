@@ -482,7 +482,7 @@ def test_title_matches_are_the_patterns_own(text: str) -> None:
     assert [(m.span(), m.groupdict()) for m in _title_matches(text)] == expected
 
 
-# the portal and …网 patterns tried only near a 网 with its word and tail (kg.extract.platforms._site_matches): the
+# the portal and …网 patterns tried only near a 网 with its word and tail (kg.extract.anchored.matches_near): the
 # same matches as the patterns' own finditer, on texts of site names (quoted or not, up to 20 Han characters before
 # the word), separators and addresses among other text
 _SITE_HAN = "某县人民政府中国兴化门户务·网站"
@@ -508,10 +508,12 @@ def _site_text(draw: st.DrawFn) -> str:
 @given(_site_text())
 def test_site_matches_are_the_patterns_own(text: str) -> None:
     from kg.extract import platforms as p
+    from kg.extract.anchored import matches_near
 
     for rx, tail, words, reach in (
         (p._PORTAL_URL, p._PORTAL_TAIL_RX, p._portal_words, p._PORTAL_REACH),
         (p._NET_URL, p._NET_TAIL_RX, p._net_words, p._NET_REACH),
     ):
         expected = [(m.span(), m.groups()) for m in rx.finditer(text)]
-        assert [(m.span(), m.groups()) for m in p._site_matches(text, rx, tail, words, reach)] == expected
+        assert [(m.span(), m.groups()) for m in matches_near(text, rx, "网", tail, words, reach)] == expected
+

@@ -7,7 +7,10 @@ Decree numbers (国务院令第492号) are kept as printed. A garbled number (``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from kg.extract.anchored import matches_near
 
 OPEN = "〔[【(（﹝［"
 CLOSE = "〕]】)）﹞］"
@@ -18,7 +21,10 @@ NUMBER_RE = re.compile(
     rf"(?P<code>[\u4e00-\u9fff]{{1,16}})\s*[{re.escape(OPEN)}]\s*(?P<year>(?:19|20)\d\d)\s*[{re.escape(CLOSE)}]"
     rf"\s*第?\s*(?P<seq>\d{{1,5}})\s*(?P<hao>[号號])?(?![\d〔\[])"
 )
-DECREE_RE = re.compile(r"(?P<code>(?:中华人民共和国)?[\u4e00-\u9fff]{1,12}?令)\s*第\s*(?P<seq>\d{1,5})\s*[号號]")
+_DECREE_TAIL = r"\s*第\s*(?P<seq>\d{1,5})\s*[号號]"
+DECREE_RE = re.compile(r"(?P<code>(?:中华人民共和国)?[\u4e00-\u9fff]{1,12}?令)" + _DECREE_TAIL)
+_DECREE_TAIL_RX = re.compile(_DECREE_TAIL)
+_DECREE_REACH = 19  # 中华人民共和国 and 12 Han characters before the 令
 
 # words that precede a 机关代字 in running text and are not part of it
 _LEADING = re.compile(
@@ -100,6 +106,12 @@ def _number_matches(text: str) -> list[re.Match[str]]:
     return out
 
 
+def _decree_words(text: str, k: int) -> Iterator[int]:
+    """Where a decree's code whose 令 is at ``k`` ends (a Han character at least before it)."""
+    if k >= 1 and "\u4e00" <= text[k - 1] <= "\u9fff":
+        yield k + 1
+
+
 def find_numbers(text: str) -> list[DocNumber]:
     """Every 发文字号 and decree number in ``text`` (already normalized: simplified script, ASCII digits)."""
     out: list[DocNumber] = []
@@ -113,7 +125,7 @@ def find_numbers(text: str) -> list[DocNumber]:
         if code.endswith("令") and "第" in m.group(0):  # a decree keeps its 第: 国务院令〔2007〕第492号
             form = f"{code}〔{year}〕第{seq}号"
         out.append(DocNumber(code, year, seq, form, start, m.end(), text[start : m.end()], decree=code.endswith("令")))
-    for m in DECREE_RE.finditer(text):
+    for m in matches_near(text, DECREE_RE, "令", _DECREE_TAIL_RX, _decree_words, _DECREE_REACH):
         code = trim_code(m.group("code"), max_len=16)
         if not code.endswith("令") or len(code) < 2:
             continue

@@ -9,9 +9,10 @@ Type words are the concepts' hidden labels in ``ontology/vocabularies.ttl``. Wor
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 
+from kg.extract.anchored import matches_near
 from kg.extract.facts import Identity, Platform
 from kg.resolve.vocab import labels
 
@@ -84,24 +85,6 @@ _GOV_DOMAIN = re.compile(r"\.gov\.cn$|\.gov$|^[a-z0-9.-]*\.(?:gov|mil)\.[a-z]{2}
 _SPAM = re.compile(r"[A-Za-z]{4,}\d|赌|博彩|娱乐|彩票|官网")
 
 
-def _site_matches(
-    text: str, rx: re.Pattern[str], tail: re.Pattern[str], words: Callable[[str, int], Iterator[int]], reach: int
-) -> Iterator[re.Match[str]]:
-    """``rx.finditer(text)`` for a pattern that is a name ending in a word with 网 (``words`` says where the word
-    ends), then ``tail``, starting at most ``reach`` characters before the 网: ``rx`` is tried only near a 网 whose
-    word and tail are there, where it is sure to match. The same matches as a scan that tries the name's lazy
-    ``{0,20}?`` at every Han character of the text, which took most of the time of platform extraction."""
-    start = k = 0  # where the next match may start; the next 网 to look at
-    while (k := text.find("网", k)) >= 0:
-        if not any(tail.match(text, e) for e in words(text, k)):
-            k += 1
-            continue
-        if not (m := rx.search(text, max(start, k - reach))):
-            return
-        yield m
-        start = k = m.end()
-
-
 def normalize_url(raw: str) -> str:
     """www.lyg.gov.cn: no scheme, no spaces, lower case, no trailing slash."""
     u = re.sub(r"\s+", "", raw).lower()
@@ -164,7 +147,7 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
                 seen.add((ptype, m.group(1)))
                 out.append(Platform(ptype, m.group(1), None, m.span()))
     # 3. portals with URLs
-    for m in _site_matches(masked, _PORTAL_URL, _PORTAL_TAIL_RX, _portal_words, _PORTAL_REACH):
+    for m in matches_near(masked, _PORTAL_URL, "网", _PORTAL_TAIL_RX, _portal_words, _PORTAL_REACH):
         url = normalize_url(m.group(4))
         if "@" in masked[max(0, m.start(4) - 1) : m.start(4)] or ("portal", url) in seen:
             continue
@@ -176,7 +159,7 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
         if ("portal", url) not in seen:
             seen.add(("portal", url))
             out.append(Platform("portal", None, url, m.span(), suspicious=not is_government_url(url)))
-    for m in _site_matches(masked, _NET_URL, _NET_TAIL_RX, _net_words, _NET_REACH):
+    for m in matches_near(masked, _NET_URL, "网", _NET_TAIL_RX, _net_words, _NET_REACH):
         url = normalize_url(m.group(2))
         if is_government_url(url) and ("portal", url) not in seen and (name := _portal_name(m.group(1))):
             seen.add(("portal", url))
