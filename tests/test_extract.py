@@ -517,3 +517,36 @@ def test_site_matches_are_the_patterns_own(text: str) -> None:
         expected = [(m.span(), m.groups()) for m in rx.finditer(text)]
         assert [(m.span(), m.groups()) for m in matches_near(text, rx, "网", tail, words, reach)] == expected
 
+
+# the portal pattern of the identity, searched only from a quoted portal or near a 网 with a named portal around it
+# (kg.extract.identity._portal_matches): the same matches as the pattern's own finditer, on texts of portal names
+_PORTAL_WORDS = ["人民政府网站", "政府门户网", "政府网格", "政府网", "政务公开网", "政府信息公开网", "政务网", "门户网站",
+                 "网站", "门户网", "政府网站", "网", "网站格"]  # fmt: skip
+
+
+@st.composite
+def _portal_text(draw: st.DrawFn) -> str:
+    han = lambda n: "".join(draw(st.lists(st.sampled_from(_SITE_HAN[:-2]), min_size=n, max_size=n)))  # noqa: E731
+    parts = []
+    for _ in range(draw(st.integers(0, 5))):
+        quoted = draw(st.booleans())
+        parts += [draw(st.sampled_from(_SITE_NOISE)), "“" if quoted else "", han(draw(_SITE_LENGTHS)),
+                  draw(st.sampled_from(["”", "\"", "” ", "”\n "])) if quoted else "", draw(st.sampled_from(_PORTAL_WORDS)),
+                  draw(st.sampled_from(_SITE_NOISE))]  # fmt: skip
+    return "".join(parts)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_portal_text())
+def test_identity_portal_matches_are_the_patterns_own(text: str) -> None:
+    from kg.extract.identity import _PORTAL, _portal_matches
+
+    assert [(m.span(), m.groups()) for m in _portal_matches(text)] == [(m.span(), m.groups()) for m in _PORTAL.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("ab工作", max_size=30), st.text("ab工作", min_size=1, max_size=4))
+def test_word_occurrences_are_the_words_own_matches(text: str, word: str) -> None:
+    from kg.extract.initiatives import _occurrences
+
+    assert list(_occurrences(text, word)) == [m.start() for m in re.finditer(re.escape(word), text)]

@@ -14,6 +14,7 @@ report's own name (2009年年报), else the year that opens the first paragraph 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from kg.extract.docnumbers import find_numbers
 from kg.extract.facts import Identity
@@ -39,9 +40,9 @@ _REPORT_WORDS = _seq(
     r"(?:" + _seq("工", "作") + ")?", r"(?P<end>" + _seq("报", "告") + "|情况)",
 )  # fmt: skip
 # name, year, and the words of a report title: 兴化市人民政府2016年政府信息公开工作年度报告
+_FROM_YEAR = _seq(r"(?P<year>(?:19|20)\d\d)", "年?", "度?", "的?", r"(?P<tail>[\u4e00-\u9fff]{0,8}?)", _REPORT_WORDS)
 TITLE_RE = re.compile(
-    _seq(r"(?P<name>(?:[\u4e00-\u9fff·（）()]|[ \t]*\n[ \t]*(?=[\u4e00-\u9fff])){0,40}?)", r"(?:关于)?", r"(?P<year>(?:19|20)\d\d)", "年?", "度?", "的?",
-         r"(?P<tail>[\u4e00-\u9fff]{0,8}?)", _REPORT_WORDS)
+    _seq(r"(?P<name>(?:[\u4e00-\u9fff·（）()]|[ \t]*\n[ \t]*(?=[\u4e00-\u9fff])){0,40}?)", r"(?:关于)?", _FROM_YEAR)
 )  # fmt: skip
 # year first: 2016兴化市政府信息公开工作年度报告, 2018年黄石市政务公开工作年度报告
 TITLE_YEAR_FIRST_RE = re.compile(
@@ -148,18 +149,20 @@ def extract_identity(norm: str, url: str | None = None) -> Identity:
 # what may stand between the start of a TITLE_RE match and its year: the name, 关于, whitespace and table pipes
 _TITLE_LEAD = re.compile(r"[\u4e00-\u9fff·（）()\s|]+")
 _YEAR_AT = re.compile(r"(?=(?:19|20)\d\d)")
+_FROM_YEAR_RX = re.compile(_FROM_YEAR)  # a title from its year on: a match starting in the run before ``at`` has
+# its year at ``at`` (no name character is a digit), so it needs this to match there
 
 
 def _title_matches(text: str) -> list[re.Match[str]]:
     """The matches of ``TITLE_RE.finditer(text)``, tried only where one can start: in the run of name characters
-    that ends at a year, or at the year. The pattern's lazy name is otherwise tried at every character (a third of
+    that ends at a year the title's words follow, or at the year. The pattern's lazy name is otherwise tried at every character (a third of
     the identity's time); same matches, tested on whole corpora."""
     run_start = {m.end(): m.start() for m in _TITLE_LEAD.finditer(text)}
     out: list[re.Match[str]] = []
     end = 0
     for y in _YEAR_AT.finditer(text):
         at = y.start()
-        if at < end:
+        if at < end or not _FROM_YEAR_RX.match(text, at):  # no title has its year here
             continue
         for p in range(max(run_start.get(at, at), end), at + 1):
             if m := TITLE_RE.match(text, p):
@@ -269,11 +272,14 @@ _BREADCRUMB = re.compile(r"(?:当前位置|所在位置|您的位置|您当前�
 _CRUMB_SPLIT = re.compile(r"\s*(?:>>|>|›|»|→|/|＞)\s*")
 _HEADING_LINE = re.compile(r"(?m)^[ \t]*([\u4e00-\u9fff]{3,24})[ \t]*$")
 # the government's portal: 眉山市人民政府门户网站, 乌兰浩特市政务公开网, “中国·兰州”门户网, 新疆政府网
-_PORTAL = re.compile(
+_PORTAL_NAMED = (
     r"([\u4e00-\u9fff]{2,20}?)(?:人民政府|政府)(?:门户)?(?:网站|网)(?!格)"
     r"|([\u4e00-\u9fff]{2,20}?)(?:政务公开网|政府信息公开网|政务网|门户网站)"
-    r"|[“\"]([\u4e00-\u9fff·]{2,12})[”\"]\s*(?:门户网站|门户网|政府网站|网站|政务网)"
 )
+_PORTAL_QUOTED = r"[“\"]([\u4e00-\u9fff·]{2,12})[”\"]\s*(?:门户网站|门户网|政府网站|网站|政务网)"
+_PORTAL = re.compile(_PORTAL_NAMED + "|" + _PORTAL_QUOTED)
+_PORTAL_NAMED_RX, _PORTAL_QUOTED_RX = re.compile(_PORTAL_NAMED), re.compile(_PORTAL_QUOTED)
+_PORTAL_REACH = 26  # a named portal's 网 is at most 26 characters after its start (20 + 政府信息公开网), its end 2
 # accounts and columns named for their region: “今日晋安”, “连云港发布”, “西青之窗”, 门户网站晋安动态
 _BRAND = re.compile(
     r"[“\"](?:今日|魅力|掌上|微|爱|i)?([\u4e00-\u9fff·]{2,10}?)(?:发布|之窗|在线|政务|动态|微政务)?[”\"]"
@@ -287,6 +293,24 @@ _LOCAL_TITLE = re.compile(
 # 索引号 that begins with a unified social credit code: its characters 3–8 are the registering region's code
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}(\d{6})[0-9A-HJ-NPQRTUWXY]{10}(?:[/\-]|$)")
 _REPORT_YEAR = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?\s*(?:年报|年度报告|工作报告)")
+
+
+def _portal_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_PORTAL.finditer(text)``, searched only from where a match may start: the next quoted portal, or a 网
+    with a named portal around it (a named portal lies between 26 characters before its 网 and 2 after). Scanned
+    over the whole text, the named portal's lazy ``{2,20}?`` is tried at every Han character."""
+    start = k = 0  # where the next match may start; the next 网 to look at
+    quoted = _PORTAL_QUOTED_RX.search(text)
+    while True:
+        while (k := text.find("网", k)) >= 0 and not _PORTAL_NAMED_RX.search(text, max(start, k - _PORTAL_REACH), k + 3):
+            k += 1
+        if quoted is not None and quoted.start() < start:
+            quoted = _PORTAL_QUOTED_RX.search(text, start)
+        starts = ([max(start, k - _PORTAL_REACH)] if k >= 0 else []) + ([quoted.start()] if quoted else [])
+        if not starts or not (m := _PORTAL.search(text, min(starts))):
+            return
+        yield m
+        start = k = m.end()
 
 
 def _claims(norm: str) -> list[Evidence]:
@@ -321,7 +345,7 @@ def _claims(norm: str) -> list[Evidence]:
                 and not re.search(r"首页|公开|年报|报告", part)
             ):
                 out.append(Evidence("breadcrumb", (s, s + len(part)), part))
-    for m in _PORTAL.finditer(text):
+    for m in _portal_matches(text):
         g = next(i for i in (1, 2, 3) if m.group(i))
         name = _BRAND_LEAD.sub("", m.group(g).replace("·", ""))
         parse = region_suffix(name, whole=True)

@@ -11,6 +11,7 @@ New ones are discovered from how reports name campaigns: a quoted name followed 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from kg.extract.facts import Initiative
@@ -53,13 +54,22 @@ def _marked(norm: str, s: int, e: int) -> bool:
     )
 
 
+def _occurrences(text: str, word: str) -> Iterator[int]:
+    """Where ``word`` starts in ``text``, left to right and not overlapping (``re.finditer`` of the word, without
+    compiling a pattern for each of the scheme's words in each report)."""
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + len(word))
+
+
 def extract_initiatives(norm: str) -> list[Initiative]:
     work_areas = collection_members("initiative-work-areas")
     mentions: dict[str, list[Initiative]] = {}
     taken = [False] * len(norm)
     for word, notation in _words():
-        for m in re.finditer(re.escape(word), norm):
-            s, e = m.span()
+        for s in _occurrences(norm, word):
+            e = s + len(word)
             if any(taken[s:e]):
                 continue
             for i in range(s, e):
