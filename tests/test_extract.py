@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kg.extract.report import extract_facts
@@ -530,14 +530,16 @@ def _portal_text(draw: st.DrawFn) -> str:
     parts = []
     for _ in range(draw(st.integers(0, 5))):
         quoted = draw(st.booleans())
-        parts += [draw(st.sampled_from(_SITE_NOISE)), "“" if quoted else "", han(draw(_SITE_LENGTHS)),
-                  draw(st.sampled_from(["”", "\"", "” ", "”\n "])) if quoted else "", draw(st.sampled_from(_PORTAL_WORDS)),
-                  draw(st.sampled_from(_SITE_NOISE))]  # fmt: skip
+        noise = st.just("") | st.sampled_from(_SITE_NOISE)  # portals side by side, often
+        parts += [draw(noise), "“" if quoted else "", han(draw(_SITE_LENGTHS)),
+                  draw(st.sampled_from(["”", "\"", "” ", "”\n ", "”" + " " * 30])) if quoted else "",
+                  draw(st.sampled_from(_PORTAL_WORDS)), draw(noise)]  # fmt: skip
     return "".join(parts)
 
 
 @settings(max_examples=1000, deadline=None)
 @given(_portal_text())
+@example("“某县”网站“兴化”网站")  # a quoted portal right where the last match ends
 def test_identity_portal_matches_are_the_patterns_own(text: str) -> None:
     from kg.extract.identity import _PORTAL, _portal_matches
 
