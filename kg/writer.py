@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.derive import CopySummary, citing_rows, derive_report, summarize_copy, summary_predicates
+from kg.derive import SUMMARY_PREDICATES, CopySummary, citing_rows, derive_report, summarize_copy
 from kg.iris import Minter
 from kg.ledger import Counted, Ledger, SourceRecord
 from kg.namespaces import X
@@ -95,7 +95,7 @@ class StoreWriter:
 
     # ------------------------------------------------------------------ reading back
     def copy_summary(self, graph: ox.NamedNode) -> CopySummary | None:
-        quads = (q for p in summary_predicates() for q in self.store.quads_for_pattern(None, p, None, graph))
+        quads = (q for p in SUMMARY_PREDICATES for q in self.store.quads_for_pattern(None, p, None, graph))
         return summarize_copy(quads, graph)
 
     def _known(self, report: str) -> bool:

@@ -20,7 +20,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
 from kg.config import Config
-from kg.derive import derive_report, summarize_copy, summary_predicates
+from kg.derive import SUMMARY_PREDICATES, derive_report, summarize_copy
 from kg.extract.facts import Agency, Citation, Facts, Identity, Initiative, Issuer, Platform, Statistic
 from kg.findings import Violation
 from kg.iris import Minter
@@ -240,7 +240,7 @@ def test_what_holds_by_construction_holds_for_any_facts(facts: Facts) -> None:
     summary = summarize_copy(built.quads, built.graph)
     assert summary is not None
     # what the writer reads back of a copy for its summary: only the quads of the predicates the summary reads
-    wanted = set(summary_predicates())
+    wanted = set(SUMMARY_PREDICATES)
     assert summarize_copy([q for q in built.quads if q.predicate in wanted], built.graph) == summary
     quads = [*built.quads, *derive_report(MINTER, built.report, [summary])]
     g = Graph()

@@ -149,14 +149,15 @@ def extract_identity(norm: str, url: str | None = None) -> Identity:
 # what may stand between the start of a TITLE_RE match and its year: the name, 关于, whitespace and table pipes
 _TITLE_LEAD = re.compile(r"[\u4e00-\u9fff·（）()\s|]+")
 _YEAR_AT = re.compile(r"(?=(?:19|20)\d\d)")
-_FROM_YEAR_RX = re.compile(_FROM_YEAR)  # a title from its year on: a match starting in the run before ``at`` has
-# its year at ``at`` (no name character is a digit), so it needs this to match there
+# a title from its year on: a match that starts in the run before a year has that year (no name character is a
+# digit), so where this does not match at the year, no title does
+_FROM_YEAR_RX = re.compile(_FROM_YEAR)
 
 
 def _title_matches(text: str) -> list[re.Match[str]]:
     """The matches of ``TITLE_RE.finditer(text)``, tried only where one can start: in the run of name characters
-    that ends at a year the title's words follow, or at the year. The pattern's lazy name is otherwise tried at every character (a third of
-    the identity's time); same matches, tested on whole corpora."""
+    that ends at a year the title's words follow, or at the year. The pattern's lazy name is otherwise tried at
+    every character (a third of the identity's time); same matches, tested on whole corpora."""
     run_start = {m.end(): m.start() for m in _TITLE_LEAD.finditer(text)}
     out: list[re.Match[str]] = []
     end = 0
