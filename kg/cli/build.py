@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -279,10 +280,13 @@ def query(name_or_file: str, store: Path | None, endpoint: str | None, fmt: str,
         if fmt == "csv":  # written by the engine, row by row
             from kg.queries import select_csv
 
-            data = select_csv(opened, q, bound)
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-            if bound and data.count(b"\n") <= 1:
+            with select_csv(opened, q, bound) as answer:
+                shutil.copyfileobj(answer, sys.stdout.buffer)
+                sys.stdout.flush()
+                answer.seek(0)
+                answer.readline()  # the header
+                empty = not answer.readline()
+            if bound and empty:
                 _hint_empty(opened, q, bound, store)
             return
         table = run_select(opened, q, bound)

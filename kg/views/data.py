@@ -181,11 +181,13 @@ def _rows(store: ox.Store, config: Config, name: str, params: dict[str, str] | N
 
 def _rows_of(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> list[dict[str, str]]:
     """Rows as the engine writes them in SPARQL CSV (no Python term per value), each repeated IRI one string."""
-    text = select_csv(store, query, params).decode("utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    columns = next(reader, [])
-    strings: dict[str, str] = {}
-    rows = sorted(tuple(strings.setdefault(v, v) for v in row) for row in reader)
+    with select_csv(store, query, params) as answer:
+        text = io.TextIOWrapper(answer, encoding="utf-8", newline="")
+        reader = csv.reader(text)
+        columns = next(reader, [])
+        strings: dict[str, str] = {}
+        rows = sorted(tuple(strings.setdefault(v, v) for v in row) for row in reader)
+        text.detach()  # the temporary file is closed (and removed) by select_csv
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
