@@ -30,6 +30,12 @@ DIRECTIVE = "国办发〔2016〕19号"
 PROVINCES = [("320000", "江苏省"), ("330000", "浙江省"), ("370000", "山东省")]
 
 
+def crashing(start: int) -> str:
+    """An ORDER BY over numbers mixed with strings: Oxigraph 0.5.13 panics (not a total order), so it aborts."""
+    values = " ".join(f'{i} "{i}"' for i in range(start, start + 11))
+    return f"SELECT ?o WHERE {{ VALUES ?o {{ {values} }} }} ORDER BY ?o"
+
+
 def add_report(ds: Dataset, source_id: str, adcode: str, name: str, year: int, cites: list[str]) -> URIRef:
     """One report graph: source document, report, citations (following docs/model.md)."""
     g = ds.graph(M.graph(source_id))

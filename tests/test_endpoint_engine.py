@@ -20,17 +20,11 @@ from click.testing import CliRunner
 from kg.cli.main import cli
 from kg.isolated import classify_death
 from kg.serve import Endpoint, ServeSettings
-from tests.endpoint_support import assert_error_shape, build_store
+from tests.endpoint_support import assert_error_shape, build_store, crashing
 
 RUNAWAY = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?d ?g"  # memory: it sorts ~10^9 rows
 SLOW_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # a second or so, little memory
 LOOKUP = "SELECT ?s WHERE { ?s a ?type } LIMIT 3"
-
-
-def crashing(start: int) -> str:
-    """An ORDER BY over numbers mixed with strings: Oxigraph 0.5.13 panics (not a total order), so it aborts."""
-    values = " ".join(f'{i} "{i}"' for i in range(start, start + 11))
-    return f"SELECT ?o WHERE {{ VALUES ?o {{ {values} }} }} ORDER BY ?o"
 
 
 @pytest.fixture(scope="module")
