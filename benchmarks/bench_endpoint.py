@@ -28,15 +28,18 @@ one more hop), >= 10x rdflib-endpoint's.
 
     .venv/bin/python benchmarks/bench_endpoint.py [--reports 11000] [--seconds 20] [--clients 8] [--rounds 3]
         [--skip-rdflib] [--no-reference] [--workloads lookup,aggregate,lookup-repeated,aggregate-repeated]
-        [--gateway-root CHECKOUT]
+        [--gateway-root CHECKOUT] [--engine-allocator auto|jemalloc|system]
 
-``--gateway-root`` runs ``kg serve`` from another checkout (to compare before/after a change). Not a test: prints a
-table.
+``--gateway-root`` runs ``kg serve`` from another checkout (to compare before/after a change). The raw Oxigraph (also
+nginx's) runs with the allocator ``kg serve`` gives its engines (``--engine-allocator``, as ``kg serve``'s; the
+gateway from an older checkout without that flag gets none), so that each ratio is what the gateway costs, not what
+an allocator gains. Not a test: prints a table.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import multiprocessing
@@ -59,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 
 from kg.iris import Minter, concept  # noqa: E402
 from kg.namespaces import DEFAULT_BASE, ELI, GK, SDMX_DIM  # noqa: E402
+from kg.serve.allocator import Allocator  # noqa: E402
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
@@ -286,6 +290,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], within_s: float) -> None
 
 
 GATEWAY_ROOT = ROOT  # the checkout `kg serve` runs from (--gateway-root)
+ALLOCATOR = "auto"  # --engine-allocator: for kg serve's engines and the raw Oxigraph
 
 
 def start_gateway(store: Path, work: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -293,6 +298,8 @@ def start_gateway(store: Path, work: Path, *extra: str) -> tuple[subprocess.Pope
     args = [sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port), "--quiet",
             "--timeout", "120", "--max-concurrent", "16", "--max-queued", "64",
             "--snapshots", str(work / "snaps"), *extra]  # fmt: skip
+    if gateway_has("--engine-allocator"):
+        args += ["--engine-allocator", ALLOCATOR]
     # cwd first on sys.path: `-m kg` imports the checkout's package
     proc = subprocess.Popen(args, cwd=GATEWAY_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/sparql"
@@ -304,9 +311,10 @@ def start_gateway_uncached(store: Path, work: Path) -> tuple[subprocess.Popen[by
     return start_gateway(store, work, "--cache-mb", "0")
 
 
-def gateway_has_cache() -> bool:
+@functools.cache
+def gateway_has(flag: str) -> bool:
     args = [sys.executable, "-m", "kg", "serve", "--help"]
-    return "--cache-mb" in subprocess.run(args, cwd=GATEWAY_ROOT, capture_output=True, text=True).stdout
+    return flag in subprocess.run(args, cwd=GATEWAY_ROOT, capture_output=True, text=True).stdout
 
 
 def start_raw(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -316,7 +324,8 @@ def start_raw(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     # Oxigraph then aborts ("failed to allocate an alternative stack"); kg serve runs Oxigraph the same way
     args = [str(binary), "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{port}",
             "--union-default-graph"]  # fmt: skip
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, **Allocator.resolve(ALLOCATOR).env}
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}/query"
     wait_ready(url, proc, 30)
     return proc, url
@@ -534,7 +543,7 @@ def ratio(table: dict[tuple[str, str], list[dict[str, float]]], a: str, b: str, 
 
 
 def main() -> None:
-    global GATEWAY_ROOT
+    global GATEWAY_ROOT, ALLOCATOR
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=11000, help="synthetic reports (about 100 triples each)")
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -543,15 +552,17 @@ def main() -> None:
     parser.add_argument("--workloads", default="lookup,aggregate,lookup-repeated,aggregate-repeated")
     parser.add_argument("--gateway-root", type=Path, default=ROOT, help="run `kg serve` from this checkout")
     parser.add_argument("--rounds", type=int, default=3, help="every server once per round, in turn; medians")
+    parser.add_argument("--engine-allocator", choices=("auto", "jemalloc", "system"), default="auto",
+                        help="allocator of kg serve's engines and of the raw Oxigraph")  # fmt: skip
     parser.add_argument("--no-reference", action="store_true", help="skip nginx (run when it is installed)")
     opts = parser.parse_args()
-    GATEWAY_ROOT = opts.gateway_root.resolve()
+    GATEWAY_ROOT, ALLOCATOR = opts.gateway_root.resolve(), opts.engine_allocator
     store, meta = ensure_store(opts.reports)
     every = workloads(meta)
     chosen = {name: every[name] for name in opts.workloads.split(",")}
     servers: list[tuple[str, object, list[str]]] = [("kg serve", start_gateway, list(chosen))]
     repeated = [name for name, w in chosen.items() if not w.varied]
-    if repeated and gateway_has_cache():
+    if repeated and gateway_has("--cache-mb"):
         servers.append(("kg serve --cache-mb 0", start_gateway_uncached, repeated))
     servers.append(("raw oxigraph", start_raw, list(chosen)))
     varied = [name for name, w in chosen.items() if w.varied]
@@ -560,7 +571,8 @@ def main() -> None:
     if not opts.skip_rdflib:
         servers.append(("rdflib-endpoint", start_rdflib, list(chosen)))
     print(f"store: {meta['triples']:,} triples; {opts.clients} clients, {opts.seconds:g} s per run; "
-          f"{os.cpu_count()} CPUs; kg serve from {GATEWAY_ROOT}", file=sys.stderr)  # fmt: skip
+          f"{os.cpu_count()} CPUs; kg serve from {GATEWAY_ROOT}; engines on {Allocator.resolve(ALLOCATOR).name}",
+          file=sys.stderr)  # fmt: skip
     # the same answers everywhere, or the comparison means nothing: row counts of a few queries of each workload
     # (for a varied workload, queries from the warm-up's part of the list, so no measured query is asked early)
     samples = {name: [w.query(i) for i in sample_indices(w)] for name, w in chosen.items()}

@@ -3,7 +3,8 @@
 # As root on Debian, also installs what the tests drive: chromium (headless browser tests) with a CJK font
 # (fonts-wqy-microhei: without one, Chinese renders as boxes in headless screenshots; the PDF tests embed it),
 # raptor2-utils (rapper), virtuoso-opensource (virtuoso-t, the Virtuoso that the remote-store tests push into), and
-# antiword and catdoc (the two converters of legacy Word .doc reports).
+# antiword and catdoc (the two converters of legacy Word .doc reports), and libjemalloc2 (the allocator `kg serve`
+# gives its query engines when the machine has it).
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -14,6 +15,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   command -v catdoc >/dev/null 2>&1 || need="$need catdoc"
   command -v rapper >/dev/null 2>&1 || need="$need raptor2-utils"
   command -v virtuoso-t >/dev/null 2>&1 || need="$need virtuoso-opensource"
+  ldconfig -p | grep -q 'libjemalloc\.so\.2' || need="$need libjemalloc2"
   if [ -n "$need" ]; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
     # where services may start, the package starts Debian's own Virtuoso (ports 1111/8890, user dba/dba): the tests

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from kg.cli.common import handle_errors, quiet_option, store_option
 from kg.serve import ServeSettings, serve_endpoint
+from kg.serve.allocator import CHOICES
 
 _DEFAULTS = ServeSettings()
 
@@ -72,6 +73,13 @@ _DEFAULTS = ServeSettings()
     show_default="a quarter of this machine's memory",
     type=click.IntRange(min=256),
     help="Memory each Oxigraph process may use; a query needing more is refused (422 memory_limit).",
+)
+@click.option(
+    "--engine-allocator",
+    default=_DEFAULTS.engine_allocator,
+    show_default=True,
+    type=click.Choice(CHOICES),
+    help="Memory allocator of the Oxigraph processes: jemalloc gives freed memory back (auto: when installed).",
 )
 @click.option(
     "--max-connections",
@@ -152,6 +160,7 @@ def serve(
     max_query_bytes: int,
     cache_mb: int,
     max_engine_mb: int,
+    engine_allocator: str,
     max_connections: int,
     max_request_line: int,
     max_header_bytes: int,
@@ -193,6 +202,7 @@ def serve(
         max_query_bytes=max_query_bytes,
         cache_bytes=cache_mb * 2**20,
         max_engine_mb=max_engine_mb,
+        engine_allocator=engine_allocator,
         max_connections=max_connections,
         max_request_line=max_request_line,
         max_header_bytes=max_header_bytes,

@@ -270,8 +270,8 @@ class Gateway:
                 "snapshot_created": self.live.snapshot_of(engine).created.isoformat(timespec="seconds"),
                 "running_queries": engine.in_flight,
                 "queued_queries": runner.admission.waiting,
-                "engine": {"pid": engine.pid, "restarts": self.live.restarts, "recycled": self.live.recycled,
-                           "deaths": [f"{d.kind}: {d.detail}" for d in self.live.deaths]},  # fmt: skip
+                "engine": {"pid": engine.pid, "allocator": engine.allocator_name, "restarts": self.live.restarts,
+                           "recycled": self.live.recycled, "deaths": [f"{d.kind}: {d.detail}" for d in self.live.deaths]},  # fmt: skip
                 "oxigraph_recycled": self.live.recycled,
                 "last_refresh_error": self.live.last_error,
                 "queries_parsed": self.checker.cache.parsed,

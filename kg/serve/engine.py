@@ -37,6 +37,7 @@ import httpx
 import pyoxigraph
 
 from kg.isolated import Death, classify_death
+from kg.serve.allocator import Allocator
 from kg.serve.errors import ServeError
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,18 @@ class EngineLost(ConnectionError):
 class Engine:
     """One ``oxigraph serve-read-only`` process on a store directory that nothing writes, and connections to it."""
 
-    def __init__(self, binary: Path, location: Path, log_path: Path, memory_bytes: int, max_idle: int = 16) -> None:
+    def __init__(
+        self,
+        binary: Path,
+        location: Path,
+        log_path: Path,
+        memory_bytes: int,
+        max_idle: int = 16,
+        allocator: Allocator | None = None,
+    ) -> None:
         self.binary = binary
+        self.allocator = allocator or Allocator("system")
+        self.allocator_name = self.allocator.name  # what the running process was seen to have loaded
         self.location = location
         self.log_path = log_path
         self.memory_bytes = memory_bytes
@@ -146,10 +157,13 @@ class Engine:
                     stdin=subprocess.DEVNULL,
                     stdout=logfile,
                     stderr=logfile,
-                    env={**os.environ, "RUST_BACKTRACE": "0"},
+                    env={**os.environ, "RUST_BACKTRACE": "0", **self.allocator.env},
                     preexec_fn=lambda: _limit_child(self.memory_bytes),  # noqa: PLW1509
                 )
             if self._wait_ready(ready_within_s):
+                if self.allocator.loaded_in(self.process.pid) is False:
+                    log.warning("%s was not loaded into the engine: it uses the C library's malloc", self.allocator.library)
+                    self.allocator_name = "system"
                 log.info("oxigraph serving %s on %s (pid %s)", self.location, self.url, self.process.pid)
                 return
             if "in use" not in self.log_tail().lower():

@@ -37,6 +37,7 @@ import pyoxigraph as ox
 
 from kg.errors import StoreError
 from kg.isolated import Death, classify_death
+from kg.serve.allocator import Allocator
 from kg.serve.engine import Engine, find_oxigraph
 from kg.serve.errors import ServeError, refuse
 from kg.serve.settings import ServeSettings
@@ -84,6 +85,7 @@ class LiveStore:
         self.settings = settings
         self.root = settings.snapshots_dir or self.store_dir.parent / f"{self.store_dir.name}.snapshots"
         self.binary = find_oxigraph()
+        self.allocator = Allocator.resolve(settings.engine_allocator)
         self.workdir: Path | None = None
         self.on_fatal: Callable[[ServeError], None] = lambda error: None
         self.fatal: ServeError | None = None
@@ -172,6 +174,7 @@ class LiveStore:
             snapshot.path / f"oxigraph-{self._sequence}.log",
             self.settings.max_engine_bytes,
             max_idle=self.settings.max_concurrent + 8,
+            allocator=self.allocator,
         )
         engine.start()
         self._snapshots[engine] = snapshot

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kg.config import Config
 from kg.namespaces import DEFAULT_BASE
+from kg.serve.allocator import CHOICES as ALLOCATORS
 from kg.serve.errors import ServeError
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -40,6 +41,7 @@ class ServeSettings:
     cache_bytes: int = 64 * 1024 * 1024  # answers kept for the current snapshot (0: no result cache)
     cache_entry_bytes: int = 1024 * 1024  # a larger answer is not kept
     max_engine_mb: int = field(default_factory=default_engine_mb)  # memory of each Oxigraph process (RLIMIT_DATA)
+    engine_allocator: str = "auto"  # jemalloc when installed (see kg.serve.allocator), or "jemalloc", "system"
     max_connections: int = 512  # open client connections; one more gets 503
     max_request_line: int = 64 * 1024  # bytes; a GET query's URL is up to 3x the query (percent-encoding)
     max_header_bytes: int = 16 * 1024  # header fields (the request line not counted)
@@ -85,6 +87,11 @@ class ServeSettings:
             raise ServeError(
                 f"--max-engine-mb {self.max_engine_mb} is too small",
                 hint=f"give at least {MIN_ENGINE_MB}: Oxigraph needs room to open the store",
+            )
+        if self.engine_allocator not in ALLOCATORS:
+            raise ServeError(
+                f"--engine-allocator {self.engine_allocator!r} is not one of {', '.join(ALLOCATORS)}",
+                hint="auto takes jemalloc when it is installed",
             )
         if not 0 <= self.port <= 65535:
             raise ServeError(f"--port {self.port} is not a TCP port", hint="give a port between 1 and 65535 (0: any)")
