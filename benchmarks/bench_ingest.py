@@ -193,7 +193,7 @@ from kg.worker import process_source
 from kg.derive import derive_report, summarize_copy
 from kg.queries import load_query
 from kg.sources import SourceDocument, read_sources
-from kg.store import from_ox
+from kg.terms import from_ox
 from kg.validate import validate_graph
 config = Config(); minter = Minter(config.base_iri, ox.NamedNode)
 ds = Dataset(default_union=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kg.namespaces import DEFAULT_BASE
+from kg.bases import DEFAULT_BASE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

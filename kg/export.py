@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.namespaces import prefix_candidates
-from kg.store import to_ox
+from kg.terms import to_ox
 
 FORMATS = {
     "ttl": ox.RdfFormat.TURTLE,

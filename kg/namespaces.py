@@ -10,14 +10,13 @@ from rdflib import Namespace
 from rdflib.namespace import DefinedNamespace
 from rdflib.term import URIRef
 
+from kg.bases import DEFAULT_BASE, ONTOLOGY_IRI, VOCAB_IRI
+
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 OA = Namespace("http://www.w3.org/ns/oa#")
 SDMX_DIM = Namespace("http://purl.org/linked-data/sdmx/2009/dimension#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
-ONTOLOGY_IRI = "https://w3id.org/govkg/ontology#"
-VOCAB_IRI = "https://w3id.org/govkg/vocab/"
-DEFAULT_BASE = "https://w3id.org/govkg/id/"
 
 VOCAB = Namespace(VOCAB_IRI)
 

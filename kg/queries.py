@@ -411,11 +411,10 @@ def with_values(text: str, names: list[str], rows: list[list[str]]) -> str:
 
 def bind_values(query: NamedQuery, params: dict[str, str]) -> str:
     """``query.text`` with a ``VALUES`` row for ``params`` at the start of its WHERE clause."""
-    from kg.store import from_ox
-
     subs = bind_params(query, params)  # refuses parameters the query does not declare
     if not subs:
         return query.text
+    from kg.terms import from_ox  # rdflib writes (and checks) the terms: imported only when there are parameters
     names, values = [], []
     for variable, term in sorted(subs.items(), key=lambda item: item[0].value):
         names.append(f"?{variable.value}")

@@ -39,7 +39,7 @@ from kg import __version__
 from kg.errors import KgError, QueryError
 from kg.queries import NamedQuery, Table, bind_values, binding_kind
 from kg.snapshots import make_snapshot
-from kg.store import from_ox
+from kg.terms import from_ox
 
 USER_AGENT = f"govkg/{__version__}"
 

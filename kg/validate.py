@@ -98,7 +98,8 @@ def validate_store(store: ox.Store, config: Config, *, full: bool = False, ledge
 
 
 def _reference(store: ox.Store, config: Config, batch_graphs: int = 200) -> list[Violation]:
-    from kg.store import export_graph, graph_names
+    from kg.store import graph_names
+    from kg.terms import export_graph
 
     violations: list[Violation] = []
     names = graph_names(store)

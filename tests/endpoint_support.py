@@ -22,7 +22,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SDO, SKOS, XSD
 
 from kg.iris import Minter, concept
 from kg.namespaces import ELI, GK
-from kg.store import to_ox
+from kg.terms import to_ox
 
 BASE = "https://w3id.org/govkg/id/"
 M = Minter(BASE)

@@ -32,7 +32,7 @@ def _built(path: Path) -> Graph:
     import pyoxigraph as ox
 
     from kg.derive import derive_report, summarize_copy
-    from kg.store import from_ox
+    from kg.terms import from_ox
 
     config = Config(source_root=ROOT)
     (doc,) = [d for d in read_sources([path], config.max_file_bytes, ROOT) if isinstance(d, SourceDocument)]
@@ -52,7 +52,7 @@ def _turtle(g: Graph) -> bytes:
     import pyoxigraph as ox
 
     from kg.export import dump_prefixes
-    from kg.store import to_ox
+    from kg.terms import to_ox
 
     triples = sorted((ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in g), key=str)  # type: ignore[arg-type]
     names = {str(t) for triple in g for t in triple}

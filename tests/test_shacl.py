@@ -27,7 +27,7 @@ from kg.iris import Minter
 from kg.resolve.identity import Evidence
 from kg.shacl import BY_CONSTRUCTION, check_partition, load
 from kg.sources import SourceDocument, read_sources
-from kg.store import from_ox, to_ox
+from kg.terms import from_ox, to_ox
 from kg.text import normalize
 from kg.validate import load_shapes, validate_graph
 from kg.worker import process_source

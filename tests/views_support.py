@@ -22,7 +22,8 @@ from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SDO, SKOS, XSD
 from kg.config import Config
 from kg.iris import Minter, concept
 from kg.namespaces import ELI, GK, OA
-from kg.store import open_store, to_ox
+from kg.store import open_store
+from kg.terms import to_ox
 
 CONFIG = Config()
 M = Minter(CONFIG.base_iri)

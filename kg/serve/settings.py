@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.bases import DEFAULT_BASE
 from kg.config import Config
-from kg.namespaces import DEFAULT_BASE
 from kg.serve.allocator import CHOICES as ALLOCATORS
 from kg.serve.errors import ServeError
 
