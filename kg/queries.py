@@ -143,7 +143,13 @@ def bind_params(
         raise QueryError(
             f"query {query.name!r} has no parameter {', '.join(unknown)}", hint=f"its parameters: {declared}"
         )
-    return {ox.Variable(k): parse_term(v) for k, v in normalize_params(params).items()}
+    out: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {}
+    for key, value in normalize_params(params).items():
+        try:
+            out[ox.Variable(key)] = parse_term(value)
+        except ValueError as exc:  # pyoxigraph refuses what is not an IRI
+            raise QueryError(f"parameter {key}: {value!r} is not an IRI ({exc})", hint="give <iri> or a plain value") from exc
+    return out
 
 
 def nearest_values(
@@ -414,21 +420,16 @@ def bind_values(query: NamedQuery, params: dict[str, str]) -> str:
     subs = bind_params(query, params)  # refuses parameters the query does not declare
     if not subs:
         return query.text
-    from kg.terms import from_ox  # rdflib writes (and checks) the terms: imported only when there are parameters
     names, values = [], []
     for variable, term in sorted(subs.items(), key=lambda item: item[0].value):
         names.append(f"?{variable.value}")
-        try:
-            values.append(from_ox(term).n3())
-        except Exception as exc:  # noqa: BLE001 - rdflib refuses IRIs it cannot write
-            raise QueryError(f"parameter {variable.value}: cannot write {term} in SPARQL ({exc})") from exc
+        values.append(str(term))  # N-Triples syntax, which SPARQL reads (pyoxigraph checked the IRI when it made it)
     text = with_values(query.text, names, [values])
     try:
         ox.Store().query(text)  # parse check on an empty store: the bound query must still be one query
     except SyntaxError as exc:
         raise QueryError(f"{query.name}: the query does not parse once parameters are bound ({exc})") from exc
     return text
-
 
 
 def run_select(store: ox.Store, query: NamedQuery, params: dict[str, str] | None = None) -> Table:
