@@ -4,8 +4,10 @@ Usage: python benchmarks/bench_queries.py --store STORE [--runs 3] [--no-serve]
 
 - ``kg query``: the whole process, start-up included, as a user runs it (the query runs in a child of it); its
   peak memory is the largest resident set among them, sampled every 20 ms;
-- ``kg serve``: one server for all queries; each query is a POST from a loopback client (httpx), timed from the
-  request to the last byte; the engines' memory is the largest resident set of the server's children during it.
+- ``kg serve``: one server for all queries, its result cache off (``--cache-mb 0``: every run is the engine's work,
+  not a repeat answered from memory); each query is a POST from a loopback client (httpx), timed from the request
+  to the last byte; the engines' memory is the largest resident set of the server's children during it (one
+  long-lived engine: what it kept from earlier queries counts).
 citing-regions is asked for its first 100 rows (a LIMIT), as a client paging through it does; the endpoint
 refuses answers over its row limit anyway. directive-diffusion is asked for the most-cited numbered document.
 Medians of ``--runs`` runs with min–max; a query over 1 s or 1 GB (10^9 bytes; MB are 10^6) is marked.
@@ -147,7 +149,7 @@ def main() -> None:
     if not args.no_serve:
         server = subprocess.Popen(
             [sys.executable, "-m", "kg", "serve", "--store", str(args.store), "--port", "0", "--snapshots",
-             str(work / "snapshots"), "--timeout", "60", "--max-rows", "2000000"],
+             str(work / "snapshots"), "--timeout", "60", "--max-rows", "2000000", "--cache-mb", "0"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert server.stderr is not None
