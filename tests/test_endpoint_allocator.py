@@ -129,3 +129,20 @@ def test_an_operators_own_preload_and_jemalloc_settings_are_kept(monkeypatch: py
 def test_an_unknown_allocator_is_refused_before_anything_starts() -> None:
     with pytest.raises(ServeError, match="--engine-allocator 'tcmalloc'"):
         ServeSettings(engine_allocator="tcmalloc")
+
+
+def test_a_library_the_loader_cannot_preload_leaves_the_engine_on_malloc_and_says_so(
+    root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("kg.serve.allocator.find_jemalloc", lambda: "libjemalloc-not-here.so.2")
+    with caplog.at_level("WARNING", logger="kg.serve.engine"):
+        endpoint = _endpoint(root, "auto")
+    try:
+        engine = _engine(endpoint)
+        assert engine["allocator"] == "system"  # what the running process has, not what was asked
+        assert "jemalloc" not in Path(f"/proc/{engine['pid']}/maps").read_text()
+        assert any("was not loaded into the engine" in r.getMessage() for r in caplog.records)
+        answer = httpx.post(f"{endpoint.url}/sparql", data={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["boolean"] is True
+    finally:
+        endpoint.close()
