@@ -126,6 +126,14 @@ def test_an_operators_own_preload_and_jemalloc_settings_are_kept(monkeypatch: py
     assert Allocator.resolve("auto", {}).env == {"LD_PRELOAD": "libjemalloc.so.2", "MALLOC_CONF": DECAY}
 
 
+def test_off_linux_auto_keeps_malloc_and_jemalloc_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kg.serve.allocator.find_jemalloc", lambda: "libjemalloc.2.dylib")
+    monkeypatch.setattr("kg.serve.allocator.sys.platform", "darwin")
+    assert Allocator.resolve("auto") == Allocator("system")
+    with pytest.raises(ServeError, match="Linux only"):
+        Allocator.resolve("jemalloc")
+
+
 def test_an_unknown_allocator_is_refused_before_anything_starts() -> None:
     with pytest.raises(ServeError, match="--engine-allocator 'tcmalloc'"):
         ServeSettings(engine_allocator="tcmalloc")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes.util
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,10 @@ class Allocator:
     def resolve(cls, choice: str, environ: Mapping[str, str] | None = None) -> Allocator:
         """The allocator for ``--engine-allocator CHOICE``: "auto" takes jemalloc when it is installed."""
         if choice == "system":
+            return cls("system")
+        if not sys.platform.startswith("linux"):  # LD_PRELOAD, and /proc to check it took, are Linux's
+            if choice == "jemalloc":
+                raise ServeError("--engine-allocator jemalloc works on Linux only", hint="use auto or system here")
             return cls("system")
         library = find_jemalloc()
         if library is None:
