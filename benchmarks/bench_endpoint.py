@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 
 from kg.iris import Minter, concept  # noqa: E402
 from kg.namespaces import DEFAULT_BASE, ELI, GK, SDMX_DIM  # noqa: E402
-from kg.serve.allocator import Allocator  # noqa: E402
+from kg.serve.allocator import CHOICES, Allocator  # noqa: E402
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
@@ -290,7 +290,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], within_s: float) -> None
 
 
 GATEWAY_ROOT = ROOT  # the checkout `kg serve` runs from (--gateway-root)
-ALLOCATOR = "auto"  # --engine-allocator: for kg serve's engines and the raw Oxigraph
+ALLOCATOR = Allocator("system")  # --engine-allocator, resolved in main(): for kg serve's engines and the raw Oxigraph
 
 
 def start_gateway(store: Path, work: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -299,7 +299,7 @@ def start_gateway(store: Path, work: Path, *extra: str) -> tuple[subprocess.Pope
             "--timeout", "120", "--max-concurrent", "16", "--max-queued", "64",
             "--snapshots", str(work / "snaps"), *extra]  # fmt: skip
     if gateway_has("--engine-allocator"):
-        args += ["--engine-allocator", ALLOCATOR]
+        args += ["--engine-allocator", ALLOCATOR.name]
     # cwd first on sys.path: `-m kg` imports the checkout's package
     proc = subprocess.Popen(args, cwd=GATEWAY_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/sparql"
@@ -324,7 +324,7 @@ def start_raw(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     # Oxigraph then aborts ("failed to allocate an alternative stack"); kg serve runs Oxigraph the same way
     args = [str(binary), "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{port}",
             "--union-default-graph"]  # fmt: skip
-    env = {**os.environ, **Allocator.resolve(ALLOCATOR).env}
+    env = {**os.environ, **ALLOCATOR.env}
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}/query"
     wait_ready(url, proc, 30)
@@ -552,11 +552,11 @@ def main() -> None:
     parser.add_argument("--workloads", default="lookup,aggregate,lookup-repeated,aggregate-repeated")
     parser.add_argument("--gateway-root", type=Path, default=ROOT, help="run `kg serve` from this checkout")
     parser.add_argument("--rounds", type=int, default=3, help="every server once per round, in turn; medians")
-    parser.add_argument("--engine-allocator", choices=("auto", "jemalloc", "system"), default="auto",
+    parser.add_argument("--engine-allocator", choices=CHOICES, default="auto",
                         help="allocator of kg serve's engines and of the raw Oxigraph")  # fmt: skip
     parser.add_argument("--no-reference", action="store_true", help="skip nginx (run when it is installed)")
     opts = parser.parse_args()
-    GATEWAY_ROOT, ALLOCATOR = opts.gateway_root.resolve(), opts.engine_allocator
+    GATEWAY_ROOT, ALLOCATOR = opts.gateway_root.resolve(), Allocator.resolve(opts.engine_allocator)
     store, meta = ensure_store(opts.reports)
     every = workloads(meta)
     chosen = {name: every[name] for name in opts.workloads.split(",")}
@@ -571,7 +571,7 @@ def main() -> None:
     if not opts.skip_rdflib:
         servers.append(("rdflib-endpoint", start_rdflib, list(chosen)))
     print(f"store: {meta['triples']:,} triples; {opts.clients} clients, {opts.seconds:g} s per run; "
-          f"{os.cpu_count()} CPUs; kg serve from {GATEWAY_ROOT}; engines on {Allocator.resolve(ALLOCATOR).name}",
+          f"{os.cpu_count()} CPUs; kg serve from {GATEWAY_ROOT}; engines on {ALLOCATOR.name}",
           file=sys.stderr)  # fmt: skip
     # the same answers everywhere, or the comparison means nothing: row counts of a few queries of each workload
     # (for a varied workload, queries from the warm-up's part of the list, so no measured query is asked early)

@@ -1,12 +1,11 @@
-"""Terms and graphs between rdflib and pyoxigraph: for the validator's and the tests' rdflib graphs, and the dumps.
+"""Terms and graphs between rdflib and pyoxigraph: for the validator's and the tests' rdflib graphs, the dumps and
+the parameters of remote queries.
 
 Kept apart from :mod:`kg.store` so that what only queries the store (``kg query``, ``kg serve``) does not import
 rdflib, a tenth of a second at every start.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -41,23 +40,6 @@ def from_ox(term: object) -> Node:
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     raise TypeError(f"cannot convert {term!r}")
-
-
-def graph_quads(graph: Graph) -> Iterator[ox.Quad]:
-    """The triples of an rdflib graph as quads in the named graph of its identifier."""
-    gname = ox.NamedNode(str(graph.identifier))
-    for s, p, o in graph:
-        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), gname)  # type: ignore[arg-type]
-
-
-def replace_graphs(store: ox.Store, graphs: Iterable[Graph]) -> int:
-    """Replace each graph (by its identifier) in ``store`` with its new content (bulk load). Returns quads loaded."""
-    graphs = list(graphs)
-    for name in sorted({str(g.identifier) for g in graphs}):
-        store.remove_graph(ox.NamedNode(name))
-    quads = [q for g in graphs for q in graph_quads(g)]
-    store.bulk_extend(quads)
-    return len(quads)
 
 
 def export_graph(store: ox.Store, name: str) -> Graph:
