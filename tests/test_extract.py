@@ -359,6 +359,8 @@ def test_titles_with_guanyu_and_untitled_pages(text: str, code: str, level: str,
     ("sentence", "types"),
     [
         ("通过《某某县人民政府公报》刊登规范性文件12件。", {"gazette"}),  # a 公报 is not a newspaper
+        ("全年共发行《某某政报》12期，刊登规范性文件30件。", {"gazette"}),  # nor is a city's 政报
+        ("《本年报》中所列数据的统计期限自2019年1月1日起至12月31日止。", set()),  # the report itself
         ("在《某某日报》开设政策解读专栏。", {"mass_media"}),
         ("县融媒体中心开设专栏进行政策解读。", {"mass_media"}),
         ("依托“两微一端”发布政策解读。", {"wechat", "weibo", "app"}),
@@ -447,6 +449,26 @@ def test_publication_dates_as_pages_print_them(page: str, published: str | None)
 def test_named_portals(sentence: str, portals: list[tuple[str, str | None]]) -> None:
     facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + sentence).norm)
     assert [(p.name, p.url) for p in facts.platforms if p.type == "portal"] == portals
+
+
+@pytest.mark.parametrize(
+    ("sentence", "accounts"),
+    [
+        # an unquoted name opening a clause of counts: the account of that name
+        ("通知公告19条，人事信息3条，某某新韵微信公众号发布信息224条。", [("wechat", "某某新韵")]),
+        ("重大民生信息410某某政府网微信公众号推送信息1363微博发布信息1155", [("wechat", "某某政府网")]),
+        ("某某发布政务微博共发布信息560条。", [("weibo", "某某发布")]),
+        # the clause's own words, a provider, or no count: no name
+        ("2016年通过微信公众号发布信息1300多条。", []),
+        ("新浪微博共发布信息3660条，关注人数13万人。", []),
+        ("本局微信公众号发布信息36条。", []),
+        ("某某新韵微信公众号正在建设中。", []),
+    ],
+)
+def test_accounts_named_in_counts(sentence: str, accounts: list[tuple[str, str]]) -> None:
+    facts = extract_facts(normalize("某某县人民政府2019年政府信息公开工作年度报告\n\n" + sentence).norm)
+    found = [(p.type, p.name) for p in facts.platforms if p.type in ("wechat", "weibo", "app") and p.name]
+    assert found == accounts
 
 
 # the title pattern tried only where a match can start (kg.extract.identity._title_matches): the same matches as

@@ -1,6 +1,8 @@
 """Disclosure platforms: the closed type list (portal, wechat, weibo, app, gazette, hotline, mailbox,
 press_conference, online_interview, service_platform, reading_room, bulletin_board, mass_media, sms), with names
-of accounts (“连云港发布”微信公众号, @郑州市教育局) and portal URLs (normalized; non-government domains flagged).
+of accounts (“连云港发布”微信公众号, @郑州市教育局, and unquoted where a listing of counts names them: 人事信息3条，
+云林新韵微信公众号发布信息224条) and portal URLs (normalized; non-government domains flagged). Gazettes by name are
+the 公报 and 政报 in 《》; other 《…报》 are newspapers, except the report itself (《本年报》).
 
 Type words are the concepts' hidden labels in ``ontology/vocabularies.ttl``. Words inside 《》 titles do not count
 (a 《政府网站发展指引》 is a document, not a channel), except a gazette's own name (《广东省人民政府公报》).
@@ -37,6 +39,16 @@ _ACCOUNT_PATTERNS = [
         re.compile(r"@([\u4e00-\u9fffA-Za-z0-9_\-]{2,20}?)(?=始终|一直|在|等|的|微博|排名|[,，。、;；:：)）\s]|$)"),
     ),
 ]
+# an unquoted name opening a clause of a listing of counts: …人事信息3条，云林新韵微信公众号发布信息224条
+_COUNTED_ACCOUNT = re.compile(
+    r"(?:^|(?<=[,，。、;；:：\s\d条]))([\u4e00-\u9fff]{2,12}?)(微信公众号|微信公众平台|官方微信|政务微信|官方微博|政务微博|微博|客户端|APP)"
+    r"(?:全年|共|累计)?(?:发布|推送|发送)(?:各类|政务)?(?:信息|消息|文章|稿件)?\s*\d"
+)
+# what such a run holds when it is a sentence's words, not a name (通过微信公众号发布, 新浪微博共发布)
+_NOT_A_NAME = re.compile(
+    r"^(?:通过|利用|依托|借助|运用|开通|在|于|由|我|本|该|各|其|全|年|月|日)|的|了|和|与|及|等|官方|政务|新浪|腾讯|抖音|头条"
+)
+_COUNTED_TYPE = {"微博": "weibo", "官方微博": "weibo", "政务微博": "weibo", "客户端": "app", "APP": "app"}
 # accounts named in book-title marks: 《XX发布》微信公众号 (found on the unmasked text)
 _TITLED_ACCOUNTS = [
     ("wechat", re.compile(r"《([^《》\n]{2,20})》(?:微信公众号|微信公众平台|官方微信|政务微信|公众号)")),
@@ -75,8 +87,10 @@ def _net_words(text: str, k: int) -> Iterator[int]:
 
 # a portal named in quotes, with no address: “某某县人民政府”门户网站
 _QUOTED_PORTAL = re.compile(r"[“\"]([^“”\"\n]{2,20})[”\"]\s*(?:政府)?(?:门户网站|门户网|政府网站)")
-_GAZETTE = re.compile(r"《([^《》]{2,30}?公报)》")
-_NEWSPAPER = re.compile(r"《([^《》]{2,20}?(?:日报|晚报|时报|(?<!公)报))》")  # a 公报 is the gazette
+# a government's gazette is its 公报 or, in many cities, its 政报 (《兰州政报》, 《宁波政报》)
+_GAZETTE = re.compile(r"《([^《》]{2,30}?(?:公报|政报))》")
+# a newspaper: not a gazette, and not the annual report itself (《本年报》)
+_NEWSPAPER = re.compile(r"《([^《》]{2,20}?(?:日报|晚报|时报|(?<![公政年])报))》")
 _COLUMN_AFTER = re.compile(r"^\s*(?:专栏|栏目|板块|频道|子栏目)")
 # “连云港发布”: a region's new-media brand, named in a sentence about WeChat or 两微一端
 _BRAND = re.compile(r"[“\"]([\u4e00-\u9fff]{2,8}发布)[”\"]")
@@ -128,6 +142,11 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
                 continue
             seen.add((ptype, name))
             out.append(Platform(ptype, name, None, m.span()))
+    for m in _COUNTED_ACCOUNT.finditer(masked):
+        name, ptype = m.group(1), _COUNTED_TYPE.get(m.group(2), "wechat")
+        if not _NOT_A_NAME.search(name) and not _SPAM.search(name) and (ptype, name) not in seen:
+            seen.add((ptype, name))
+            out.append(Platform(ptype, name, None, (m.start(1), m.end(2))))
     for ptype, rx in _TITLED_ACCOUNTS:
         for m in rx.finditer(norm):
             name = m.group(1).strip()
