@@ -366,6 +366,7 @@ def test_titles_with_guanyu_and_untitled_pages(text: str, code: str, level: str,
         ("依托“两微一端”发布政策解读。", {"wechat", "weibo", "app"}),
         ("在村务公开栏和电子显示屏公开惠民资金发放情况。", {"bulletin_board"}),
         ("在县档案馆、图书馆设立政府信息公开查阅点。", {"reading_room"}),
+        ("二是公共查阅服务中心。位于区行政许可服务中心一楼。", {"reading_room"}),
         ("如有疑问，请联系县政府办公室（电话：0851-12345678）。", set()),  # 12345 inside a telephone number
         ("开通12345政务服务便民热线。", {"hotline"}),
     ],
