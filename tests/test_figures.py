@@ -112,6 +112,12 @@ def initiatives(text: str) -> set[tuple[str | None, str]]:
         # a quoted name with the word for a working method is a candidate
         ("实行“周巡查、季通报”制度，每周开展网上巡查。", {(None, "周巡查、季通报")}),
         ("坚持“谁公开、谁审查、谁负责”的原则。", set()),  # a review principle
+        # a quoted list reform, and a quoted numbered formula the report spells out, are candidates
+        ("市级“程序清单”已全部上网公布。", {(None, "程序清单")}),
+        ("推进“证明清单”改革。", {(None, "证明清单改革")}),  # one mention, one candidate
+        ("做到了“四个落实”，即落实责任机构、落实责任人员。", {(None, "四个落实")}),
+        ("增强“四个意识”，即政治意识、大局意识。", set()),  # a political formula
+        ("提高“三公”经费公开的质量。", set()),  # a numbered word, not spelled out as a formula
     ],
 )
 def test_initiatives_named_as_such(sentence: str, expected: set[tuple[str | None, str]]) -> None:

@@ -5,7 +5,8 @@ listed once per report, with the mention that names them by their own label when
 is also the ordinary name of a field of work (collection ``v:initiative-work-areas``: 重点领域信息公开, 营商环境 …)
 count only where the report marks the words as a name: in quotes, or followed by 工作, 改革, 制度 ….
 New ones are discovered from how reports name campaigns: a quoted name followed by 改革, 工作机制, 行动, 工程, 制度 …
-(“3550”改革, “两明确、一落实、一确保”工作机制), kept as candidates (``notation`` None).
+(“3550”改革, “两明确、一落实、一确保”工作机制), a quoted list reform (“程序清单”), and a quoted numbered formula that
+the report spells out (“四个落实”，即落实责任机构…), kept as candidates (``notation`` None).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from kg.resolve.vocab import collection_members, labels
 
 _KINDS = r"改革|工作机制|机制|专项行动|行动|工程|模式|工作法|试点|制度"
 _CAMPAIGN = re.compile(r"[“\"]([^“”\"\n]{2,24})[”\"](" + _KINDS + ")")
+# a quoted list reform (“程序清单”), and a quoted numbered formula the report spells out (“四个落实”，即落实…)
+_LIST = re.compile(r"[“\"]([^“”\"《》\n]{1,12}清单)[”\"]")
+_FORMULA = re.compile(r"[“\"]([一二三四五六七八九十两双][个项张大]?[^“”\"《》\n]{1,10})[”\"][,，]?即")
 _NOT_CAMPAIGN = re.compile(r"[《》]|^[\u4e00-\u9fff]{1}$|^(?:网上办|不见面)$")
 _POLITICAL = re.compile(r"两个确立|四个意识|四个自信|两个维护|不忘初心")
 # how a report marks a field of work as a named undertaking: “权力清单”, 重点领域政府信息公开工作, …改革
@@ -85,12 +89,16 @@ def extract_initiatives(norm: str) -> list[Initiative]:
     out.sort(key=lambda i: i.span)
     known = {w for w, _ in _words()}
     seen: set[str] = set()
-    for m in _CAMPAIGN.finditer(norm):
-        name, kind = m.group(1), m.group(2)
+    named = [(m, m.group(1) + m.group(2) if m.group(2) == "改革" and len(m.group(1)) <= 6 else m.group(1))
+             for m in _CAMPAIGN.finditer(norm)]  # fmt: skip
+    named += [(m, m.group(1)) for rx in (_LIST, _FORMULA) for m in rx.finditer(norm)]
+    spans: set[tuple[int, int]] = set()
+    for m, label in sorted(named, key=lambda n: n[0].start(1)):  # stable: a campaign's own label first
+        name = m.group(1)
         if name in known or _NOT_CAMPAIGN.search(name) or _POLITICAL.search(name) or any(taken[m.start(1) : m.end(1)]):
             continue
-        label = name + kind if kind == "改革" and len(name) <= 6 else name
-        if label not in seen:
+        if label not in seen and m.span(1) not in spans:
             seen.add(label)
+            spans.add(m.span(1))
             out.append(Initiative(None, label, m.span(1)))
     return out
