@@ -13,7 +13,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,21 +111,15 @@ def _into_store(
         writer = StoreWriter(store, ledger, config.base_iri)
         summary.recovered = writer.recover()
         _write(writer, iter(items(writer, summary)), config, summary, progress)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-compact") as compactor:
-            compacting = None
-            if writer.loads >= config.compact_after_loads:
-                # the loads' files are left for RocksDB to merge; merged, the store answers queries twice as fast
-                # (most-cited at 100k reports: 2.1 -> 1.1 s, 10.6 -> 9.0 GB, for 132 s of compaction; 8.5 s at 10k).
-                # Oxigraph releases the interpreter while it compacts, so the summaries are computed meanwhile
-                # (10k reports: 10 s of compaction beside 8-10 s of summaries, one after the other until then)
-                log.info("compacting the store (%d bulk loads)", writer.loads)
-                compacting = compactor.submit(store.optimize)
-            writer.refresh_summaries()
-            load_vocabularies(store, ledger, config)
-            write_dataset(store, config.base_iri)
-            if compacting is not None:
-                compacting.result()
+        writer.refresh_summaries()
+        load_vocabularies(store, ledger, config)
+        write_dataset(store, config.base_iri)
         store.flush()
+        if writer.loads >= config.compact_after_loads:
+            # the loads' files are left for RocksDB to merge; merged, the store answers queries twice as fast
+            # (most-cited at 100k reports: 2.1 -> 1.1 s, 10.6 -> 9.0 GB, for 132 s of compaction; 8.5 s at 10k)
+            log.info("compacting the store (%d bulk loads)", writer.loads)
+            store.optimize()
     finally:
         ledger.close()
         del store  # closed before the generation mark, so `kg serve` can snapshot it right away
