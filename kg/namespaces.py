@@ -17,7 +17,6 @@ OA = Namespace("http://www.w3.org/ns/oa#")
 SDMX_DIM = Namespace("http://purl.org/linked-data/sdmx/2009/dimension#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
-
 VOCAB = Namespace(VOCAB_IRI)
 
 

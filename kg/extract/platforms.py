@@ -40,15 +40,16 @@ _ACCOUNT_PATTERNS = [
     ),
 ]
 # an unquoted name opening a clause of a listing of counts: …人事信息3条，云林新韵微信公众号发布信息224条
+_COUNTED_CHANNELS = {"微信公众号": "wechat", "微信公众平台": "wechat", "官方微信": "wechat", "政务微信": "wechat",
+                     "官方微博": "weibo", "政务微博": "weibo", "微博": "weibo", "客户端": "app", "APP": "app"}  # fmt: skip
 _COUNTED_ACCOUNT = re.compile(
-    r"(?:^|(?<=[,，。、;；:：\s\d条]))([\u4e00-\u9fff]{2,12}?)(微信公众号|微信公众平台|官方微信|政务微信|官方微博|政务微博|微博|客户端|APP)"
+    r"(?:^|(?<=[,，。、;；:：\s\d条]))([\u4e00-\u9fff]{2,12}?)(" + "|".join(sorted(_COUNTED_CHANNELS, key=len, reverse=True)) + ")"
     r"(?:全年|共|累计)?(?:发布|推送|发送)(?:各类|政务)?(?:信息|消息|文章|稿件)?\s*\d"
 )
 # what such a run holds when it is a sentence's words, not a name (通过微信公众号发布, 新浪微博共发布)
 _NOT_A_NAME = re.compile(
     r"^(?:通过|利用|依托|借助|运用|开通|在|于|由|我|本|该|各|其|全|年|月|日)|的|了|和|与|及|等|官方|政务|新浪|腾讯|抖音|头条"
 )
-_COUNTED_TYPE = {"微博": "weibo", "官方微博": "weibo", "政务微博": "weibo", "客户端": "app", "APP": "app"}
 # accounts named in book-title marks: 《XX发布》微信公众号 (found on the unmasked text)
 _TITLED_ACCOUNTS = [
     ("wechat", re.compile(r"《([^《》\n]{2,20})》(?:微信公众号|微信公众平台|官方微信|政务微信|公众号)")),
@@ -133,26 +134,23 @@ def extract_platforms(norm: str, identity: Identity) -> list[Platform]:
     masked = _mask_titles(norm)
     # 1. named accounts
     seen: set[tuple[str, str]] = set()
+
+    def keep(ptype: str, name: str, span: tuple[int, int]) -> None:
+        if not _SPAM.search(name) and (ptype, name) not in seen:
+            seen.add((ptype, name))
+            out.append(Platform(ptype, name, None, span))
+
     for ptype, rx in _ACCOUNT_PATTERNS:
         for m in rx.finditer(masked):
             name = m.group(1).strip()
-            if _COLUMN_AFTER.match(masked[m.end() : m.end() + 6]):
-                continue
-            if _SPAM.search(name) or (ptype, name) in seen or not re.search(r"[\u4e00-\u9fff]", name):
-                continue
-            seen.add((ptype, name))
-            out.append(Platform(ptype, name, None, m.span()))
+            if not _COLUMN_AFTER.match(masked[m.end() : m.end() + 6]) and re.search(r"[\u4e00-\u9fff]", name):
+                keep(ptype, name, m.span())
     for m in _COUNTED_ACCOUNT.finditer(masked):
-        name, ptype = m.group(1), _COUNTED_TYPE.get(m.group(2), "wechat")
-        if not _NOT_A_NAME.search(name) and not _SPAM.search(name) and (ptype, name) not in seen:
-            seen.add((ptype, name))
-            out.append(Platform(ptype, name, None, (m.start(1), m.end(2))))
+        if not _NOT_A_NAME.search(m.group(1)):
+            keep(_COUNTED_CHANNELS[m.group(2)], m.group(1), (m.start(1), m.end(2)))
     for ptype, rx in _TITLED_ACCOUNTS:
         for m in rx.finditer(norm):
-            name = m.group(1).strip()
-            if not _SPAM.search(name) and (ptype, name) not in seen:
-                seen.add((ptype, name))
-                out.append(Platform(ptype, name, None, m.span()))
+            keep(ptype, m.group(1).strip(), m.span())
     for m in _BRAND.finditer(masked):
         sentence_start = max(masked.rfind("。", 0, m.start()), masked.rfind("\n", 0, m.start()))
         before = masked[max(0, masked.rfind("。", 0, max(sentence_start, 0))) : m.end() + 40]
